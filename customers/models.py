@@ -1,0 +1,332 @@
+"""Customers (carriers that send SIP to the tenant), their ingress trunks, rate plans."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import NoReverseMatch, reverse
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from customers.netutils import networks_overlap, normalise_network
+from vmgate.models import TenantOwned, check_same_tenant
+from vmgate.validators import digits_code, iso_currency, no_nul, tech_prefix_chars
+
+CODEC_CHOICES = [(c, c) for c in ("PCMA", "PCMU", "G729", "G722", "OPUS", "GSM")]
+CODECS = [c for c, _ in CODEC_CHOICES]
+
+
+def default_codecs():
+    return ["PCMA", "PCMU"]
+
+
+def _url(name, pk):
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+class Customer(TenantOwned):
+    """The carrier (wholesale switch or retail carrier) that sends SIP to the tenant.
+
+    Its billing type and balance gate new calls; ``blocked`` stops new traffic while keeping
+    configuration. It can only be deleted while it has no trunks (PROTECT on Trunk.customer).
+    """
+
+    PREPAID, POSTPAID = "prepaid", "postpaid"
+    BILLING_CHOICES = [(PREPAID, "Prepaid"), (POSTPAID, "Postpaid")]
+    ACTIVE, BLOCKED = "active", "blocked"
+    STATUS_CHOICES = [(ACTIVE, "Active"), (BLOCKED, "Blocked")]
+
+    name = models.CharField(max_length=200, validators=[no_nul])
+    country = CountryField()
+    email = models.EmailField(blank=True, verbose_name="contact email")
+    phone = models.CharField(max_length=40, blank=True, validators=[no_nul])
+    billing_type = models.CharField(max_length=10, choices=BILLING_CHOICES, default=PREPAID)
+    balance = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
+    credit_limit = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        verbose_name="credit line",
+    )
+    credit_unlimited = models.BooleanField(default=False, verbose_name="unlimited credit")
+    overdraft_allowed = models.BooleanField(default=False, verbose_name="allow overdraft")
+    overdraft_limit = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        verbose_name="overdraft limit",
+    )
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=ACTIVE)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "tenant",
+                name="customer_name_ci_unique_per_tenant",
+                violation_error_message="A customer with this name already exists.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(credit_limit__gte=0), name="customer_credit_limit_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(overdraft_limit__gte=0), name="customer_overdraft_limit_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return _url("customers:customer_detail", self.pk)
+
+    def clean(self):
+        # A malformed value (a NUL byte) already has its field error; PostgreSQL would
+        # refuse to even compare it.
+        if self.name and "\x00" not in self.name and self.tenant_id:
+            clash = Customer.objects.filter(tenant_id=self.tenant_id, name__iexact=self.name)
+            if clash.exclude(pk=self.pk).exists():
+                raise ValidationError({"name": "A customer with this name already exists."})
+
+    def can_take_calls(self):
+        """SPEC §5 step 5: is there money (or credit) for a new call?"""
+        if self.billing_type == self.PREPAID:
+            return self.balance > 0
+        if self.credit_unlimited:
+            return True
+        headroom = self.balance + self.credit_limit
+        if self.overdraft_allowed:
+            headroom += self.overdraft_limit
+        return headroom > 0
+
+
+class RatePlan(TenantOwned):
+    """A named price list (prefix → per-minute rate) that bills the legs of the trunks using it."""
+
+    ACTIVE, DISABLED = "active", "disabled"
+    STATUS_CHOICES = [(ACTIVE, "Active"), (DISABLED, "Disabled")]
+
+    name = models.CharField(max_length=200, validators=[no_nul])
+    currency = models.CharField(max_length=3, default="USD", validators=[iso_currency])
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=ACTIVE)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "name"],
+                name="rateplan_name_unique_per_tenant",
+                violation_error_message="A rate plan with this name already exists.",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return _url("customers:rateplan_detail", self.pk)
+
+
+class Rate(models.Model):
+    """One destination of a rate plan: the price of calls to ``code``… from ``valid_since``."""
+
+    tenant_path = "rate_plan__tenant"
+
+    rate_plan = models.ForeignKey(RatePlan, on_delete=models.CASCADE, related_name="rates")
+    code = models.CharField(max_length=15, blank=True, validators=[digits_code])
+    description = models.CharField(max_length=200, blank=True, validators=[no_nul])
+    valid_since = models.DateTimeField(verbose_name="valid since (UTC)")
+    rate_per_min = models.DecimalField(
+        max_digits=12,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal("0"))],
+        verbose_name="rate per minute",
+    )
+    connection_fee = models.DecimalField(
+        max_digits=12,
+        decimal_places=6,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    connection_sec = models.PositiveIntegerField(default=0)
+    billing_block_sec = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code", "valid_since", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rate_plan", "code", "valid_since"],
+                name="rate_unique_code_since",
+                violation_error_message="This plan already has a rate for this code from this time.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rate_per_min__gte=0), name="rate_per_min_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(connection_fee__gte=0), name="rate_connection_fee_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(billing_block_sec__gte=1), name="rate_billing_block_gte_1"
+            ),
+        ]
+        indexes = [models.Index(fields=["rate_plan", "code", "valid_since"], name="rate_lookup")]
+
+    def __str__(self):
+        return f"{self.code or '* (any)'} — {self.description} @ {self.rate_per_min}"
+
+    def save(self, *args, **kwargs):
+        if not self.description:
+            from routing.dialplan import label_for_code
+
+            self.description = label_for_code(self.code)
+        super().save(*args, **kwargs)
+
+
+class Trunk(TenantOwned):
+    """A Customer's SIP ingress: the source networks it may send from and its tech prefix.
+
+    Within a tenant, two trunks whose networks overlap must not share a tech prefix, or
+    ingress by source IP would be ambiguous.
+    """
+
+    ACTIVE, DISABLED = "active", "disabled"
+    STATUS_CHOICES = [(ACTIVE, "Active"), (DISABLED, "Disabled")]
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="trunks"
+    )
+    name = models.CharField(max_length=200, validators=[no_nul], verbose_name="trunk name")
+    tech_prefix = models.CharField(
+        max_length=10,
+        validators=[tech_prefix_chars],
+        help_text="Stripped from the start of the called number before routing (0-9, #, *).",
+    )
+    rate_plan = models.ForeignKey(
+        "customers.RatePlan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="trunks",
+    )
+    max_concurrent_calls = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(1_000_000)]
+    )
+    codecs = models.JSONField(default=default_codecs)
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=ACTIVE)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["customer__name", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "name"],
+                name="trunk_name_unique_per_customer",
+                violation_error_message="This customer already has a trunk with this name.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_concurrent_calls__gte=1), name="trunk_max_calls_gte_1"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer.name} / {self.name}" if self.customer_id else self.name
+
+    def get_absolute_url(self):
+        return _url("customers:trunk_detail", self.pk)
+
+    def clean(self):
+        errors = check_same_tenant(
+            self.tenant_id,
+            customer=self.customer if self.customer_id else None,
+            rate_plan=self.rate_plan if self.rate_plan_id else None,
+        )
+        codecs = self.codecs
+        if not isinstance(codecs, list) or not codecs:
+            errors["codecs"] = "Choose at least one codec."
+        elif any(c not in CODECS for c in codecs) or len(set(codecs)) != len(codecs):
+            errors["codecs"] = f"Codecs must be distinct values of {', '.join(CODECS)}."
+        if errors:
+            raise ValidationError(errors)
+        if self.pk and self.tech_prefix and "\x00" not in self.tech_prefix:
+            own = list(self.networks.values_list("network", flat=True))
+            clash = find_overlap(self.tenant_id, self.tech_prefix, own, exclude_trunk=self.pk)
+            if clash:
+                raise ValidationError({"tech_prefix": overlap_message(*clash)})
+
+
+def find_overlap(tenant_id, tech_prefix, networks, exclude_trunk=None):
+    """First (trunk, other network, our network) that makes ingress ambiguous, or None."""
+    if not networks:
+        return None
+    others = TrunkNetwork.objects.filter(
+        trunk__tenant_id=tenant_id, trunk__tech_prefix=tech_prefix
+    ).select_related("trunk__customer")
+    if exclude_trunk is not None:
+        others = others.exclude(trunk_id=exclude_trunk)
+    for other in others:
+        for ours in networks:
+            if networks_overlap(ours, other.network):
+                return other.trunk, other.network, ours
+    return None
+
+
+def overlap_message(trunk, other_network, ours):
+    return (
+        f"{ours} overlaps {other_network} of trunk “{trunk.name}” (customer "
+        f"“{trunk.customer.name}”), which has the same tech prefix {trunk.tech_prefix}: "
+        "ingress would be ambiguous. Use another tech prefix or network."
+    )
+
+
+class TrunkNetwork(models.Model):
+    """One authorized source network of a trunk, stored canonical (``198.51.100.0/24``)."""
+
+    tenant_path = "trunk__tenant"
+
+    trunk = models.ForeignKey(Trunk, on_delete=models.CASCADE, related_name="networks")
+    network = models.CharField(max_length=64, verbose_name="authorized IP or range")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["trunk", "network"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trunk", "network"],
+                name="trunknetwork_unique_per_trunk",
+                violation_error_message="This network is already listed for the trunk.",
+            )
+        ]
+
+    def __str__(self):
+        return self.network
+
+    def clean(self):
+        self.network = normalise_network(self.network)
+        if not self.trunk_id:
+            return
+        if (
+            TrunkNetwork.objects.filter(trunk_id=self.trunk_id, network=self.network)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError({"network": "This network is already listed for the trunk."})
+        trunk = self.trunk
+        clash = find_overlap(trunk.tenant_id, trunk.tech_prefix, [self.network], trunk.pk)
+        if clash:
+            raise ValidationError({"network": overlap_message(*clash)})

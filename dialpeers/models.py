@@ -1,0 +1,129 @@
+"""Dialpeers: the links from a Customer's ingress trunk to the routing rules it may use."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+from simple_history.models import HistoricalRecords
+
+from vmgate.models import TenantOwned, check_same_tenant
+from vmgate.validators import no_nul
+
+
+class Dialpeer(TenantOwned):
+    """One (origin customer, SIP trunk, routing rule) link; only active ones route calls.
+
+    Invariants: the trunk belongs to the customer; a trunk-scoped rule is only linked on its
+    trunk; the combination is unique; one trunk never has two active dialpeers whose rules
+    share a code (the longest-prefix match would be ambiguous).
+    """
+
+    name = models.CharField(max_length=200, validators=[no_nul], verbose_name="display name")
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="dialpeers",
+        verbose_name="origin customer",
+    )
+    trunk = models.ForeignKey(
+        "customers.Trunk",
+        on_delete=models.PROTECT,
+        related_name="dialpeers",
+        verbose_name="SIP trunk (ingress)",
+    )
+    rule = models.ForeignKey(
+        "routing.RoutingRule",
+        on_delete=models.PROTECT,
+        related_name="dialpeers",
+        verbose_name="routing rule",
+    )
+    is_active = models.BooleanField(default=True, verbose_name="active")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "rule", "trunk"],
+                name="dialpeer_unique_customer_rule_trunk",
+                violation_error_message=(
+                    "A dialpeer for this origin customer, routing rule and trunk already exists."
+                ),
+            )
+        ]
+        indexes = [models.Index(fields=["trunk", "is_active"], name="dialpeer_trunk_active")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        try:
+            return reverse("dialpeers:dialpeer_detail", args=[self.pk])
+        except NoReverseMatch:
+            return ""
+
+    @staticmethod
+    def same_code_on_trunk(trunk_id, code, exclude_rule=None, exclude_pk=None):
+        """The active dialpeer on ``trunk_id`` whose rule has ``code``, or None."""
+        qs = Dialpeer.objects.filter(trunk_id=trunk_id, is_active=True, rule__code=code)
+        if exclude_rule is not None:
+            qs = qs.exclude(rule_id=exclude_rule)
+        if exclude_pk is not None:
+            qs = qs.exclude(pk=exclude_pk)
+        return qs.order_by("id").first()
+
+    def duplicate(self):
+        """The existing dialpeer with the same customer, rule and trunk, if any."""
+        if not (self.customer_id and self.rule_id and self.trunk_id):
+            return None
+        qs = Dialpeer.objects.filter(
+            customer_id=self.customer_id, rule_id=self.rule_id, trunk_id=self.trunk_id
+        )
+        return qs.exclude(pk=self.pk).first()
+
+    def validate_constraints(self, exclude=None):
+        # clean() already reported a duplicate, naming the existing dialpeer; don't repeat
+        # it with the constraint's anonymous message. The constraint stays the backstop.
+        if self.duplicate() is not None:
+            exclude = set(exclude or ()) | {"customer"}
+        super().validate_constraints(exclude=exclude)
+
+    def clean(self):
+        errors = check_same_tenant(
+            self.tenant_id,
+            customer=self.customer if self.customer_id else None,
+            trunk=self.trunk if self.trunk_id else None,
+            rule=self.rule if self.rule_id else None,
+        )
+        if errors:
+            raise ValidationError(errors)
+        if not (self.customer_id and self.trunk_id and self.rule_id):
+            return
+        if self.trunk.customer_id != self.customer_id:
+            raise ValidationError(
+                {"trunk": f"Trunk “{self.trunk.name}” belongs to another customer."}
+            )
+        if self.rule.trunk_id and self.rule.trunk_id != self.trunk_id:
+            raise ValidationError(
+                {
+                    "rule": f"Rule {self.rule} is scoped to trunk “{self.rule.trunk.name}”; "
+                    "it can only be linked on that trunk."
+                }
+            )
+        dup = self.duplicate()
+        if dup is not None:
+            raise ValidationError(
+                f"Dialpeer “{dup.name}” already links this origin customer, routing rule and "
+                "trunk.",
+                code="duplicate",
+                params={"dialpeer": dup},
+            )
+        if self.is_active:
+            other = Dialpeer.same_code_on_trunk(self.trunk_id, self.rule.code, exclude_pk=self.pk)
+            if other is not None:
+                raise ValidationError(
+                    {
+                        "rule": f"Dialpeer “{other.name}” already routes code "
+                        f"{self.rule.code or '* (any)'} on trunk “{self.trunk.name}”."
+                    }
+                )

@@ -1,0 +1,60 @@
+"""Shared fixtures: two tenants, and a logged-in client per role."""
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls
+# from a thread with a running loop unless told otherwise (tests only).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from tests.factories import MembershipFactory, TenantFactory, UserFactory  # noqa: E402
+
+
+@pytest.fixture
+def tenant(db):
+    return TenantFactory(name="Tenant A", slug="tenant-a")
+
+
+@pytest.fixture
+def other_tenant(db):
+    return TenantFactory(name="Tenant B", slug="tenant-b")
+
+
+@pytest.fixture
+def operator(tenant):
+    return MembershipFactory(tenant=tenant, role="operator", user__username="op-a").user
+
+
+@pytest.fixture
+def viewer(tenant):
+    return MembershipFactory(tenant=tenant, role="viewer", user__username="view-a").user
+
+
+@pytest.fixture
+def other_operator(other_tenant):
+    return MembershipFactory(tenant=other_tenant, role="operator", user__username="op-b").user
+
+
+@pytest.fixture
+def staff_user(db):
+    user = UserFactory(username="staff", is_staff=True, is_superuser=True)
+    return user
+
+
+@pytest.fixture
+def op_client(client, operator):
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client

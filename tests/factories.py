@@ -1,0 +1,167 @@
+"""Valid objects for tests. Every factory builds a consistent tenant graph through SubFactory:
+a Trunk's tenant is its customer's tenant, a Dialpeer's customer is its trunk's customer."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
+from dialpeers.models import Dialpeer
+from routing.models import (
+    Network,
+    RoutingCheck,
+    RoutingRule,
+    RoutingTarget,
+    SimSlot,
+    VMGateClient,
+)
+from vmgate.models import Membership, Tenant
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tenant
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Tenant {n}")
+    slug = factory.Sequence(lambda n: f"tenant-{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "pw")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save()
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    tenant = factory.SubFactory(TenantFactory)
+    role = Membership.OPERATOR
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    country = "AM"
+    billing_type = Customer.PREPAID
+    balance = Decimal("100")
+
+
+class RatePlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RatePlan
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Plan {n}")
+
+
+class RateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Rate
+
+    rate_plan = factory.SubFactory(RatePlanFactory)
+    code = "374"
+    valid_since = datetime(2026, 1, 1, tzinfo=UTC)
+    rate_per_min = Decimal("0.1")
+
+
+class TrunkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Trunk
+
+    customer = factory.SubFactory(CustomerFactory)
+    tenant = factory.SelfAttribute("customer.tenant")
+    name = factory.Sequence(lambda n: f"trunk-{n}")
+    tech_prefix = factory.Sequence(lambda n: f"{100 + n % 900}")
+
+
+class TrunkNetworkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrunkNetwork
+
+    trunk = factory.SubFactory(TrunkFactory)
+    network = factory.Sequence(lambda n: f"10.{n // 250 % 250}.{n % 250}.0/24")
+
+
+class NetworkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Network
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Network {n}")
+
+
+class VMGateClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VMGateClient
+
+    network = factory.SubFactory(NetworkFactory)
+    tenant = factory.SelfAttribute("network.tenant")
+    name = factory.Sequence(lambda n: f"gw-{n}")
+    node_id = factory.Sequence(lambda n: f"node-{n}")
+    status = VMGateClient.READY
+    sip_uri = factory.Sequence(lambda n: f"sip:10.9.{n // 250 % 250}.{n % 250}:5060")
+
+
+class SimSlotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SimSlot
+
+    client = factory.SubFactory(VMGateClientFactory)
+    position = 1
+
+
+class RoutingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoutingRule
+
+    tenant = factory.SubFactory(TenantFactory)
+    code = "374"
+
+
+class RoutingTargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoutingTarget
+
+    rule = factory.SubFactory(RoutingRuleFactory)
+    client = factory.SubFactory(
+        VMGateClientFactory, network__tenant=factory.SelfAttribute("...rule.tenant")
+    )
+
+
+class DialpeerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dialpeer
+
+    trunk = factory.SubFactory(TrunkFactory)
+    customer = factory.SelfAttribute("trunk.customer")
+    tenant = factory.SelfAttribute("trunk.tenant")
+    rule = factory.SubFactory(RoutingRuleFactory, tenant=factory.SelfAttribute("..tenant"))
+    name = factory.Sequence(lambda n: f"Dialpeer {n}")
+
+
+class RoutingCheckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoutingCheck
+
+    trunk = factory.SubFactory(TrunkFactory)
+    tenant = factory.SelfAttribute("trunk.tenant")
+    name = factory.Sequence(lambda n: f"Check {n}")
+    called_number = "37412345"
+    expected_outcome = "routed"

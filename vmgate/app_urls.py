@@ -1,0 +1,4 @@
+"""Tenant pages that belong to no domain app (change log, API tokens)."""
+
+app_name = "vmgate"
+urlpatterns = []

@@ -1,0 +1,34 @@
+"""TenantModelForm: every choice field is narrowed to the form's tenant, automatically."""
+
+from django import forms
+from django.db import IntegrityError  # noqa: F401  (re-exported for views)
+
+from vmgate.tenancy import is_tenant_model, scoped
+
+
+class TenantModelForm(forms.ModelForm):
+    """A ModelForm bound to one tenant.
+
+    - Every ModelChoiceField over a tenant model is scoped to the tenant (fail closed: the
+      ``tenant`` argument is required), so a forged id of another tenant fails as
+      "Select a valid choice".
+    - The instance gets the tenant before validation, and ``tenant`` is validated like any
+      field, so unique constraints that include it are checked (a ModelForm would skip them).
+    """
+
+    def __init__(self, *args, tenant, **kwargs):
+        if tenant is None:
+            raise ValueError("TenantModelForm needs a tenant")
+        self.tenant = tenant
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            qs = getattr(field, "queryset", None)
+            if qs is not None and is_tenant_model(qs.model):
+                field.queryset = scoped(qs, tenant)
+        if hasattr(self.instance, "tenant_id") and type(self.instance).tenant_path == "tenant":
+            self.instance.tenant = tenant
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        exclude.discard("tenant")
+        return exclude

@@ -1,0 +1,82 @@
+"""Tenancy: the operator (Tenant) and who may act for it (Membership)."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+from vmgate.validators import no_nul
+
+
+class Tenant(models.Model):
+    """An operator of the platform. Every domain row belongs to exactly one tenant."""
+
+    name = models.CharField(max_length=200, unique=True, validators=[no_nul])
+    slug = models.SlugField(max_length=50, unique=True)
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[RegexValidator(r"^[A-Z]{3}\Z", "Use an ISO 4217 code such as USD.")],
+        help_text="Currency of customer balances (ISO 4217).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """Links a login to the one tenant it acts for, as operator (read/write) or viewer."""
+
+    OPERATOR = "operator"
+    VIEWER = "viewer"
+    ROLE_CHOICES = [(OPERATOR, "Operator"), (VIEWER, "Viewer")]
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=ROLE_CHOICES, default=OPERATOR)
+
+    class Meta:
+        ordering = ["tenant", "user"]
+
+    def __str__(self):
+        return f"{self.user} @ {self.tenant} ({self.role})"
+
+    @property
+    def can_write(self):
+        return self.role == self.OPERATOR
+
+
+INVALID_CHOICE = "Select a valid choice. That choice is not one of the available choices."
+
+
+class TenantOwned(models.Model):
+    """Abstract base of every row that carries its tenant directly."""
+
+    tenant_path = "tenant"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+def check_same_tenant(tenant_id, **related):
+    """Validation errors for related rows that belong to another tenant.
+
+    ``related`` maps a field name to a row (or None). Another tenant's row reads exactly
+    like a missing one: the message is Django's "Select a valid choice".
+    """
+    from vmgate.tenancy import tenant_of
+
+    errors = {}
+    for field, obj in related.items():
+        if obj is None:
+            continue
+        other = tenant_of(obj)
+        if tenant_id is None or other is None or other.pk != tenant_id:
+            errors[field] = INVALID_CHOICE
+    return errors

@@ -1,0 +1,52 @@
+"""Shared table pieces: the row ``⋮`` menu and a status badge column."""
+
+import django_tables2 as tables
+from django.template.loader import render_to_string
+
+
+class RowAction:
+    """One item of a row's ⋮ menu.
+
+    ``post=True`` renders a small form (with CSRF) that POSTs to ``url`` after a browser
+    confirmation; ``disabled`` holds the reason shown when the action is not possible now.
+    """
+
+    def __init__(self, label, url, *, post=False, confirm=None, disabled=None, danger=False):
+        self.label, self.url, self.post = label, url, post
+        self.confirm, self.disabled, self.danger = confirm, disabled, danger
+
+
+class ActionsColumn(tables.Column):
+    """Renders ``table.get_row_actions(record)`` as a ⋮ dropdown; hidden for viewers."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("empty_values", ())
+        kwargs.setdefault("orderable", False)
+        kwargs.setdefault("verbose_name", "")
+        kwargs.setdefault("attrs", {"td": {"class": "text-end row-actions"}})
+        super().__init__(**kwargs)
+
+    def render(self, record, table):
+        request = getattr(table, "request", None)
+        membership = getattr(request, "membership", None)
+        if membership is None or not membership.can_write:
+            return ""
+        actions = table.get_row_actions(record)
+        return render_to_string(
+            "generic/_row_actions.html", {"actions": actions, "record": record}, request=request
+        )
+
+
+class BadgeColumn(tables.Column):
+    """A status as a coloured badge; ``colors`` maps a value to a Bootstrap colour."""
+
+    def __init__(self, colors=None, **kwargs):
+        self.colors = colors or {}
+        super().__init__(**kwargs)
+
+    def render(self, value, record, bound_column):
+        raw = getattr(record, bound_column.accessor.split(".")[-1], value)
+        color = self.colors.get(raw, "secondary")
+        from django.utils.html import format_html
+
+        return format_html('<span class="badge text-bg-{}">{}</span>', color, value)

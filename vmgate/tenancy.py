@@ -1,0 +1,81 @@
+"""The current tenant, and the one choke point that scopes querysets to it.
+
+Every view, form field and API viewset gets its rows from :func:`scoped`. A model takes
+part in tenancy by declaring ``tenant_path`` (the lookup from the model to its Tenant, e.g.
+``"trunk__tenant"``). Scoping fails closed: no tenant, or a model without ``tenant_path``,
+raises instead of returning unscoped rows.
+"""
+
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import models
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
+
+class TenantRequired(PermissionDenied):
+    """Raised when tenant data is asked for without a tenant."""
+
+
+def tenant_path(model):
+    path = getattr(model, "tenant_path", None)
+    if not path:
+        raise ImproperlyConfigured(f"{model.__name__} declares no tenant_path")
+    return path
+
+
+def is_tenant_model(model):
+    return bool(getattr(model, "tenant_path", None))
+
+
+def scoped(model_or_qs, tenant):
+    """Return the rows of ``model_or_qs`` that belong to ``tenant``.
+
+    Accepts a model class or a queryset (which is narrowed further).
+    """
+    if tenant is None or getattr(tenant, "pk", None) is None:
+        raise TenantRequired("No tenant for this request")
+    if isinstance(model_or_qs, models.QuerySet):
+        qs = model_or_qs
+    else:
+        qs = model_or_qs._default_manager.all()
+    return qs.filter(**{tenant_path(qs.model): tenant})
+
+
+def tenant_of(obj):
+    """The Tenant a row belongs to, following its tenant_path."""
+    value = obj
+    for part in tenant_path(type(obj)).split("__"):
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
+
+
+class TenantMiddleware:
+    """Sets ``request.tenant`` and ``request.membership`` for logged-in operators.
+
+    Viewers may read; any state-changing request they make is refused with 403 here, so a
+    view that forgets the check cannot leak write access. Logout stays allowed.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.tenant = None
+        request.membership = None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            from vmgate.models import Membership
+
+            membership = Membership.objects.select_related("tenant").filter(user=user).first()
+            if membership is not None:
+                request.membership = membership
+                request.tenant = membership.tenant
+                if (
+                    request.method not in SAFE_METHODS
+                    and not membership.can_write
+                    and not request.path.startswith(("/accounts/logout", "/api/"))
+                ):
+                    raise PermissionDenied("Viewers have read-only access.")
+        return self.get_response(request)

@@ -1,0 +1,18 @@
+"""Root URLconf. Each app owns its namespace; the API lives under /api/v1/ (namespace ``api``)."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from vmgate import views_home
+
+urlpatterns = [
+    path("", views_home.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", include("vmgate.app_urls")),
+    path("customers/", include("customers.urls")),
+    path("routing/", include("routing.urls")),
+    path("dialpeers/", include("dialpeers.urls")),
+]

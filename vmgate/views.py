@@ -1,0 +1,185 @@
+"""Shared base views: tenant-scoped list/detail/add/edit/delete, configured the admin's way.
+
+A concrete view sets ``model`` (plus ``table_class``/``filterset_class``/``form_class``)
+and overrides ``get_*`` hooks only where it must. Every queryset comes from
+:func:`vmgate.tenancy.scoped`, so another tenant's id is a 404 like a missing one.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views import generic
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from vmgate.tenancy import scoped
+
+
+def model_url_name(model, action):
+    meta = model._meta
+    return f"{meta.app_label}:{meta.model_name}_{action}"
+
+
+class TenantMixin:
+    """Resolves the request's tenant; a login without one gets 404 for tenant data."""
+
+    model = None
+
+    @property
+    def tenant(self):
+        tenant = getattr(self.request, "tenant", None)
+        if tenant is None:
+            raise Http404("No tenant for this login")
+        return tenant
+
+    @property
+    def can_write(self):
+        membership = getattr(self.request, "membership", None)
+        return bool(membership and membership.can_write)
+
+    def require_write(self):
+        if not self.can_write:
+            raise PermissionDenied("Viewers have read-only access.")
+
+    def get_base_queryset(self):
+        """The tenant's rows of ``model``; override to add select_related/annotations."""
+        return scoped(self.model, self.tenant)
+
+    def get_queryset(self):
+        return self.get_base_queryset()
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        meta = self.model._meta
+        ctx.setdefault("verbose_name", meta.verbose_name)
+        ctx.setdefault("verbose_name_plural", meta.verbose_name_plural)
+        ctx["can_write"] = self.can_write
+        ctx["list_url"] = reverse(model_url_name(self.model, "list"))
+        return ctx
+
+
+class TenantFormMixin(TenantMixin):
+    """Passes the tenant to the form (TenantModelForm scopes every choice with it)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD", "OPTIONS") and request.user.is_authenticated:
+            membership = getattr(request, "membership", None)
+            if membership is None or not membership.can_write:
+                raise PermissionDenied("Viewers have read-only access.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["tenant"] = self.tenant
+        return kwargs
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                self.object = form.save()
+        except IntegrityError:
+            # A concurrent request won the race past validation: re-validate to name it.
+            form.add_error(None, "This change conflicts with one just saved by someone else.")
+            form.full_clean()
+            return self.form_invalid(form)
+        messages.success(
+            self.request, f"{self.model._meta.verbose_name.capitalize()} “{self.object}” saved."
+        )
+        return redirect(self.get_success_url())
+
+    def get_success_url(self):
+        url = self.object.get_absolute_url() if hasattr(self.object, "get_absolute_url") else ""
+        return url or reverse(model_url_name(self.model, "list"))
+
+
+class TenantListView(TenantMixin, SingleTableMixin, FilterView):
+    template_name = "generic/object_list.html"
+    paginate_by = 25
+    add_label = None
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted:
+            return ["generic/object_list.html#table"]
+        return [self.template_name]
+
+    def get_table_kwargs(self):
+        return {"request": self.request}
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        try:
+            ctx["add_url"] = reverse(model_url_name(self.model, "add"))
+        except Exception:  # noqa: BLE001 - a model without an add page has no add button
+            ctx["add_url"] = None
+        ctx["add_label"] = self.add_label or f"+ Add {self.model._meta.verbose_name}"
+        return ctx
+
+
+class TenantDetailView(TenantMixin, generic.DetailView):
+    template_name = "generic/object_detail.html"
+
+
+class TenantCreateView(TenantFormMixin, generic.CreateView):
+    template_name = "generic/object_form.html"
+    submit_label = "Create"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["submit_label"] = self.submit_label
+        ctx.setdefault("title", f"Add {self.model._meta.verbose_name}")
+        return ctx
+
+
+class TenantUpdateView(TenantFormMixin, generic.UpdateView):
+    template_name = "generic/object_form.html"
+    submit_label = "Save"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["submit_label"] = self.submit_label
+        ctx.setdefault("title", f"Edit {self.model._meta.verbose_name} {self.object}")
+        return ctx
+
+
+class TenantDeleteView(TenantFormMixin, generic.DeleteView):
+    """Confirmation page; a PROTECT-ed delete is refused with the reason, never a 500."""
+
+    template_name = "generic/object_confirm_delete.html"
+
+    def get_form_kwargs(self):
+        kwargs = super(TenantFormMixin, self).get_form_kwargs()
+        return kwargs
+
+    def get_success_url(self):
+        return reverse(model_url_name(self.model, "list"))
+
+    def delete_refusal(self, obj):
+        """A sentence saying why ``obj`` can't be deleted now, or None."""
+        return None
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["refusal"] = self.delete_refusal(self.object)
+        return ctx
+
+    def form_valid(self, form):
+        refusal = self.delete_refusal(self.object)
+        if refusal:
+            messages.error(self.request, refusal)
+            return redirect(self.request.path)
+        name = str(self.object)
+        try:
+            with transaction.atomic():
+                self.object.delete()
+        except ProtectedError as exc:
+            used_by = sorted({str(o) for o in exc.protected_objects})[:5]
+            messages.error(self.request, f"“{name}” is still used by: {', '.join(used_by)}.")
+            return redirect(self.request.path)
+        messages.success(
+            self.request, f"{self.model._meta.verbose_name.capitalize()} “{name}” removed."
+        )
+        return redirect(self.get_success_url())
