@@ -1,5 +1,6 @@
 """TenantModelForm: every choice field is narrowed to the form's tenant, automatically."""
 
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.db import IntegrityError  # noqa: F401  (re-exported for views)
 
@@ -27,6 +28,11 @@ class TenantModelForm(forms.ModelForm):
                 field.queryset = scoped(qs, tenant)
         if hasattr(self.instance, "tenant_id") and type(self.instance).tenant_path == "tenant":
             self.instance.tenant = tenant
+        if not hasattr(self, "helper"):
+            # generic/object_form.html owns the <form> tag and the CSRF token.
+            self.helper = FormHelper()
+            self.helper.form_tag = False
+            self.helper.disable_csrf = True
 
     def _get_validation_exclusions(self):
         exclude = super()._get_validation_exclusions()
