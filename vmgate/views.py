@@ -58,8 +58,12 @@ class TenantMixin:
         ctx.setdefault("verbose_name", meta.verbose_name)
         ctx.setdefault("verbose_name_plural", meta.verbose_name_plural)
         ctx["can_write"] = self.can_write
-        ctx["list_url"] = reverse(model_url_name(self.model, "list"))
+        ctx["list_url"] = self.get_list_url()
         return ctx
+
+    def get_list_url(self):
+        """Where Back/Cancel and a delete lead; override for a nested list (a plan's rates)."""
+        return reverse(model_url_name(self.model, "list"))
 
 
 class TenantFormMixin(TenantMixin):
@@ -93,7 +97,7 @@ class TenantFormMixin(TenantMixin):
 
     def get_success_url(self):
         url = self.object.get_absolute_url() if hasattr(self.object, "get_absolute_url") else ""
-        return url or reverse(model_url_name(self.model, "list"))
+        return url or self.get_list_url()
 
 
 class TenantListView(TenantMixin, SingleTableMixin, FilterView):
@@ -155,7 +159,7 @@ class TenantDeleteView(TenantFormMixin, generic.DeleteView):
         return kwargs
 
     def get_success_url(self):
-        return reverse(model_url_name(self.model, "list"))
+        return self.get_list_url()
 
     def delete_refusal(self, obj):
         """A sentence saying why ``obj`` can't be deleted now, or None."""
