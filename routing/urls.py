@@ -1,2 +1,48 @@
+from django.urls import path
+
+from routing import options, views
+
 app_name = "routing"
-urlpatterns = []
+urlpatterns = [
+    # Networks
+    path("networks/", views.NetworkListView.as_view(), name="network_list"),
+    path("networks/add/", views.NetworkCreateView.as_view(), name="network_add"),
+    path("networks/<int:pk>/", views.NetworkDetailView.as_view(), name="network_detail"),
+    path("networks/<int:pk>/edit/", views.NetworkUpdateView.as_view(), name="network_edit"),
+    path("networks/<int:pk>/delete/", views.NetworkDeleteView.as_view(), name="network_delete"),
+    # VMGateClients
+    path("clients/", views.VMGateClientListView.as_view(), name="vmgateclient_list"),
+    path("clients/add/", views.VMGateClientCreateView.as_view(), name="vmgateclient_add"),
+    path("clients/<int:pk>/", views.VMGateClientDetailView.as_view(), name="vmgateclient_detail"),
+    path(
+        "clients/<int:pk>/edit/",
+        views.VMGateClientUpdateView.as_view(),
+        name="vmgateclient_edit",
+    ),
+    path(
+        "clients/<int:pk>/delete/",
+        views.VMGateClientDeleteView.as_view(),
+        name="vmgateclient_delete",
+    ),
+    # Routing rules
+    path("rules/", views.RoutingRuleListView.as_view(), name="routingrule_list"),
+    path("rules/add/", views.RoutingRuleCreateView.as_view(), name="routingrule_add"),
+    path("rules/<int:pk>/", views.RoutingRuleDetailView.as_view(), name="routingrule_detail"),
+    path("rules/<int:pk>/edit/", views.RoutingRuleUpdateView.as_view(), name="routingrule_edit"),
+    path(
+        "rules/<int:pk>/delete/",
+        views.RoutingRuleDeleteView.as_view(),
+        name="routingrule_delete",
+    ),
+    path("rules/label/", views.label_field, name="rule_label"),
+    # Targets of a rule
+    path("rules/<int:pk>/targets/", views.RuleTargetsView.as_view(), name="routingrule_targets"),
+    path("rules/<int:pk>/targets/add/", views.TargetAddView.as_view(), name="routingtarget_add"),
+    path("targets/<int:pk>/edit/", views.TargetEditView.as_view(), name="routingtarget_edit"),
+    path("targets/<int:pk>/delete/", views.TargetDeleteView.as_view(), name="routingtarget_delete"),
+    path("targets/field/", views.target_field, name="target_field"),
+    # Search-as-you-type options
+    path("options/trunks/", options.trunk_search, name="trunk_search"),
+    path("options/targets/", options.target_options, name="target_options"),
+    # -- engine: test call and routing checks (added by the engine helper below) --
+]

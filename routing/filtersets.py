@@ -1,0 +1,161 @@
+"""One FilterSet per model (list pages; reusable by the API)."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from customers.models import Trunk
+from routing.models import Network, RoutingRule, VMGateClient
+from routing.queries import has_targets, has_usable_target
+from vmgate.widgets import SearchSelect
+
+
+def _clean_text(value):
+    return (value or "").replace("\x00", "").strip()[:100]
+
+
+class TenantFilterSet(django_filters.FilterSet):
+    """Scopes the choice filters to the request's tenant (fail closed like the forms)."""
+
+    def __init__(self, *args, tenant=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if tenant is None and self.request is not None:
+            tenant = getattr(self.request, "tenant", None)
+        from vmgate.tenancy import is_tenant_model, scoped
+
+        for f in self.filters.values():
+            qs = f.extra.get("queryset")
+            if qs is not None and is_tenant_model(qs.model):
+                f.extra["queryset"] = scoped(qs, tenant)
+
+
+class NetworkFilterSet(TenantFilterSet):
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name"}),
+    )
+
+    class Meta:
+        model = Network
+        fields = []
+
+    def search(self, qs, name, value):
+        value = _clean_text(value)
+        return qs.filter(name__icontains=value) if value else qs
+
+
+class VMGateClientFilterSet(TenantFilterSet):
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Device name or node id"}),
+    )
+    network = django_filters.ModelChoiceFilter(
+        queryset=Network.objects.all(),
+        widget=SearchSelect(
+            "routing:target_options",
+            params={"kind": "network", "empty": "any"},
+            placeholder="Search network…",
+        ),
+        empty_label="Any network",
+    )
+    status = django_filters.ChoiceFilter(
+        choices=VMGateClient.STATUS_CHOICES, empty_label="Any status"
+    )
+
+    class Meta:
+        model = VMGateClient
+        fields = []
+
+    def search(self, qs, name, value):
+        value = _clean_text(value)
+        if not value:
+            return qs
+        return qs.filter(Q(name__icontains=value) | Q(node_id__icontains=value))
+
+
+def search_rules(qs, value):
+    """Digits search codes by prefix (index-friendly); other text searches the label;
+    ``*`` finds the catch-all."""
+    value = _clean_text(value)
+    if not value:
+        return qs
+    if value.isascii() and value.isdigit():
+        return qs.filter(code__startswith=value)
+    if value in ("*", "* (any)", "any"):
+        return qs.filter(code="")
+    return qs.filter(label__icontains=value)
+
+
+class RoutingRuleFilterSet(TenantFilterSet):
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Code prefix or label"}),
+    )
+    assignment = django_filters.ChoiceFilter(
+        choices=RoutingRule.ASSIGNMENT_CHOICES,
+        empty_label="Any assignment",
+        label="Assignment",
+    )
+    scope = django_filters.ChoiceFilter(
+        choices=[("all", "All trunks"), ("trunk", "One trunk")],
+        method="filter_scope",
+        empty_label="Any scope",
+        label="Scope",
+    )
+    trunk = django_filters.ModelChoiceFilter(
+        queryset=Trunk.objects.all(),
+        widget=SearchSelect(
+            "routing:trunk_search", params={"empty": "any"}, placeholder="Search trunk…"
+        ),
+        empty_label="Any trunk",
+        label="Trunk",
+    )
+    status = django_filters.ChoiceFilter(
+        choices=[
+            ("active", "Active"),
+            ("inactive", "Inactive"),
+            ("no_traffic", "Active, carries no traffic"),
+        ],
+        method="filter_status",
+        empty_label="Any status",
+        label="Status",
+    )
+    has_targets = django_filters.ChoiceFilter(
+        choices=[("yes", "With targets"), ("no", "Without targets")],
+        method="filter_has_targets",
+        empty_label="Targets: any",
+        label="Targets",
+    )
+
+    class Meta:
+        model = RoutingRule
+        fields = []
+
+    def search(self, qs, name, value):
+        return search_rules(qs, value)
+
+    def filter_scope(self, qs, name, value):
+        if value == "all":
+            return qs.filter(trunk__isnull=True)
+        if value == "trunk":
+            return qs.filter(trunk__isnull=False)
+        return qs
+
+    def filter_status(self, qs, name, value):
+        if value == "active":
+            return qs.filter(is_active=True)
+        if value == "inactive":
+            return qs.filter(is_active=False)
+        if value == "no_traffic":
+            return qs.filter(is_active=True).exclude(has_usable_target())
+        return qs
+
+    def filter_has_targets(self, qs, name, value):
+        if value == "yes":
+            return qs.filter(has_targets())
+        if value == "no":
+            return qs.exclude(has_targets())
+        return qs

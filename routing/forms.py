@@ -1,0 +1,237 @@
+"""Operator forms for the target inventory (networks, clients with SIM slots), routing rules
+and their targets. Every choice is tenant-scoped by TenantModelForm; the big choices (trunks,
+networks, clients, SIM slots) render only the selected option and are searched on demand."""
+
+import json
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Field, Layout
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet, inlineformset_factory
+from django.urls import reverse, reverse_lazy
+
+from routing.models import Network, RoutingRule, RoutingTarget, SimSlot, VMGateClient
+from vmgate.forms import TenantModelForm
+from vmgate.widgets import SearchSelect
+
+ASSIGNMENT_HELP = {
+    RoutingRule.WEIGHT: (
+        "Least-loaded VMGateClient first (fewest active calls); ties go to the higher weight."
+    ),
+    RoutingRule.PRIORITY: (
+        "Lower priority number first (0 = highest); targets at the same level take turns "
+        "(round-robin)."
+    ),
+}
+
+KIND_CHOICES = [
+    ("network", "Network"),
+    ("client", "VMGateClient"),
+    ("sim_slot", "SIM slot"),
+]
+KIND_FIELDS = [k for k, _ in KIND_CHOICES]
+
+
+class KnownSearchSelect(SearchSelect):
+    """A SearchSelect that renders an already-loaded selected row without a query.
+
+    The targets page renders one row form per target; their selected network / client /
+    slot come from one select_related query, so the page's query count does not grow with
+    its rows.
+    """
+
+    known = None
+
+    def __deepcopy__(self, memo):
+        obj = super().__deepcopy__(memo)
+        obj.known = None
+        return obj
+
+    def _selected_choices(self, value):
+        known = self.known or {}
+        values = [str(v) for v in value if v not in (None, "")]
+        field = getattr(self.choices, "field", None)
+        if field is None or not values or not all(v in known for v in values):
+            return super()._selected_choices(value)
+        choices = [("", field.empty_label)] if field.empty_label is not None else []
+        return choices + [(known[v].pk, field.label_from_instance(known[v])) for v in values]
+
+
+class NetworkForm(TenantModelForm):
+    class Meta:
+        model = Network
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class VMGateClientForm(TenantModelForm):
+    class Meta:
+        model = VMGateClient
+        fields = ["name", "node_id", "network", "status", "active_calls", "sip_uri"]
+        widgets = {"network": SearchSelect("routing:target_options", params={"kind": "network"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class SimSlotForm(forms.ModelForm):
+    class Meta:
+        model = SimSlot
+        fields = ["position", "enabled", "label"]
+        widgets = {
+            "position": forms.NumberInput(
+                attrs={"min": 1, "max": 8, "class": "form-control form-control-sm"}
+            ),
+            "enabled": forms.CheckboxInput(attrs={"class": "form-check-input"}),
+            "label": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+        }
+
+
+class BaseSimSlotFormSet(BaseInlineFormSet):
+    """Positions must be distinct within the submitted slots, not only against the database."""
+
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            if not form.is_valid() or self._should_delete_form(form):
+                continue
+            pos = form.cleaned_data.get("position")
+            if pos is None:
+                continue
+            if pos in seen:
+                form.add_error("position", f"Slot {pos} is listed twice.")
+            seen.add(pos)
+
+
+SimSlotFormSet = inlineformset_factory(
+    VMGateClient,
+    SimSlot,
+    form=SimSlotForm,
+    formset=BaseSimSlotFormSet,
+    extra=0,
+    max_num=8,
+    validate_max=True,
+    can_delete=True,
+)
+
+
+class RoutingRuleForm(TenantModelForm):
+    """Add/edit a rule. The code/scope clash refusals come from ``RoutingRule.clean()``."""
+
+    class Meta:
+        model = RoutingRule
+        fields = ["assignment", "code", "label", "trunk", "is_active"]
+        widgets = {
+            "assignment": forms.RadioSelect,
+            "trunk": SearchSelect("routing:trunk_search", placeholder="Search trunk or customer…"),
+        }
+        help_texts = {
+            "code": "Digits matched against the called number (tech prefix stripped). "
+            "Leave empty for the catch-all, shown * (any).",
+            "label": "Filled from the dialplan when you leave the code field; you can "
+            "overwrite it.",
+            "trunk": "All trunks, or only calls arriving on one trunk.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignment"].choices = [
+            (value, f"{label} — {ASSIGNMENT_HELP[value]}")
+            for value, label in RoutingRule.ASSIGNMENT_CHOICES
+        ]
+        self.fields["trunk"].empty_label = "All trunks"
+        self.fields["trunk"].queryset = self.fields["trunk"].queryset.select_related("customer")
+        self.fields["code"].widget.attrs.update(
+            {
+                "hx-get": reverse_lazy("routing:rule_label"),
+                "hx-trigger": "blur",
+                "hx-target": "#label-field",
+                "hx-swap": "outerHTML",
+                "hx-include": "[name=code],[name=label],[name=label_auto]",
+                "inputmode": "numeric",
+                "autocomplete": "off",
+            }
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "assignment", Field("code", css_class="font-monospace"), "label", "trunk", "is_active"
+        )
+
+
+class RoutingTargetForm(TenantModelForm):
+    """One target row: a type, then the one network / client / SIM slot of that type.
+
+    The three target fields are the model's own; only the one matching ``kind`` is shown.
+    A forged row with two of them set, or none, is refused like the model refuses it.
+    """
+
+    kind = forms.ChoiceField(choices=[("", "— type —"), *KIND_CHOICES], label="Type")
+
+    class Meta:
+        model = RoutingTarget
+        fields = ["network", "client", "sim_slot", "priority", "weight", "is_active"]
+        widgets = {
+            "network": KnownSearchSelect("routing:target_options", params={"kind": "network"}),
+            "client": KnownSearchSelect("routing:target_options", params={"kind": "client"}),
+            "sim_slot": KnownSearchSelect("routing:target_options", params={"kind": "sim_slot"}),
+            "priority": forms.NumberInput(attrs={"min": 0, "class": "form-control"}),
+            "weight": forms.NumberInput(attrs={"min": 1, "max": 100, "class": "form-control"}),
+            "is_active": forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        }
+
+    def __init__(self, *args, rule, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rule = rule
+        self.instance.rule = rule
+        self.fields["sim_slot"].queryset = self.fields["sim_slot"].queryset.select_related("client")
+        if not self.is_bound and self.instance.pk:
+            self.initial["kind"] = self.instance.kind
+        for name in KIND_FIELDS:
+            field = self.fields[name]
+            field.label = "Target"
+            field.widget.attrs["class"] = "form-select form-select-sm"
+            # The rows of the targets page were loaded with select_related: reuse them.
+            related = getattr(self.instance, name) if getattr(self.instance, name + "_id") else None
+            if related is not None:
+                field.widget.known = {str(related.pk): related}
+        self.fields["client"].label_from_instance = lambda c: f"{c.name} ({c.node_id})"
+        self.fields["kind"].widget.attrs.update(
+            {
+                "class": "form-select form-select-sm",
+                "aria-label": "Type",
+                "hx-get": reverse("routing:target_field"),
+                "hx-target": f"#{self.prefix}-target",
+                "hx-vals": json.dumps({"prefix": self.prefix}),
+                "hx-trigger": "change",
+            }
+        )
+
+    @property
+    def current_kind(self):
+        """The type the row shows: the posted one, else the saved one."""
+        if self.is_bound:
+            value = self.data.get(self.add_prefix("kind"), "")
+        else:
+            value = self.initial.get("kind") or ""
+        return value if value in KIND_FIELDS else ""
+
+    def clean(self):
+        # "Exactly one of network / client / SIM slot" is the model's own clean(); here only
+        # the type must agree with the target that was chosen.
+        cleaned = super().clean()
+        chosen = [f for f in KIND_FIELDS if cleaned.get(f)]
+        kind = cleaned.get("kind")
+        if kind and len(chosen) == 1 and chosen[0] != kind:
+            raise ValidationError(
+                "The chosen target is not of the chosen type.", code="kind_mismatch"
+            )
+        return cleaned

@@ -1,0 +1,150 @@
+"""List tables. Every cell reads select_related or annotated data (routing/queries.py)."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from routing.models import Network, RoutingRule, VMGateClient
+from routing.queries import targets_summary
+from vmgate.tables import ActionsColumn, BadgeColumn, RowAction
+
+CLIENT_STATUS_COLORS = {
+    VMGateClient.READY: "success",
+    VMGateClient.NO_DONGLE: "warning",
+    VMGateClient.OFF: "secondary",
+}
+
+
+def plural(n, one, many=None):
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+class NetworkTable(tables.Table):
+    name = tables.Column(linkify=True)
+    n_clients = tables.Column(verbose_name="Clients", attrs={"td": {"class": "text-end"}})
+    n_ready = tables.Column(verbose_name="Ready clients", attrs={"td": {"class": "text-end"}})
+    actions = ActionsColumn()
+
+    class Meta:
+        model = Network
+        fields = ["name", "n_clients", "n_ready"]
+        order_by = ["name"]
+        empty_text = "No networks yet."
+
+    def get_row_actions(self, record):
+        in_use = None
+        if record.n_clients or record.n_targets:
+            in_use = (
+                f"Used by {plural(record.n_clients, 'client')} and "
+                f"{plural(record.n_targets, 'routing target')}."
+            )
+        return [
+            RowAction("Edit", reverse("routing:network_edit", args=[record.pk])),
+            RowAction(
+                "Delete",
+                reverse("routing:network_delete", args=[record.pk]),
+                disabled=in_use,
+                danger=True,
+            ),
+        ]
+
+
+class VMGateClientTable(tables.Table):
+    name = tables.Column(linkify=True, verbose_name="Device name")
+    node_id = tables.Column(attrs={"td": {"class": "font-monospace"}})
+    network = tables.Column(linkify=True, order_by=("network__name", "id"))
+    status = BadgeColumn(colors=CLIENT_STATUS_COLORS)
+    slots = tables.Column(
+        verbose_name="SIM slots", empty_values=(), order_by=("n_slots_enabled", "n_slots")
+    )
+    active_calls = tables.Column(attrs={"td": {"class": "text-end"}})
+    actions = ActionsColumn()
+
+    class Meta:
+        model = VMGateClient
+        fields = ["name", "node_id", "network", "status", "slots", "active_calls"]
+        order_by = ["name"]
+        empty_text = "No VMGateClients yet."
+
+    def render_slots(self, record):
+        return f"{record.n_slots_enabled}/{record.n_slots} enabled"
+
+    def get_row_actions(self, record):
+        return [
+            RowAction("Edit", reverse("routing:vmgateclient_edit", args=[record.pk])),
+            RowAction(
+                "Delete",
+                reverse("routing:vmgateclient_delete", args=[record.pk]),
+                disabled=(
+                    f"Used by {plural(record.n_targets, 'routing target')}."
+                    if record.n_targets
+                    else None
+                ),
+                danger=True,
+            ),
+        ]
+
+
+class RoutingRuleTable(tables.Table):
+    code = tables.Column(
+        linkify=True, attrs={"td": {"class": "code-cell"}}, order_by=("code", "id")
+    )
+    assignment = tables.Column()
+    trunk = tables.Column(
+        verbose_name="Trunk scope",
+        empty_values=(),
+        order_by=("trunk__customer__name", "trunk__name", "id"),
+    )
+    label = tables.Column()
+    targets = tables.Column(verbose_name="Targets", empty_values=(), orderable=False)
+    is_active = tables.Column(verbose_name="Status", empty_values=())
+    actions = ActionsColumn()
+
+    class Meta:
+        model = RoutingRule
+        fields = ["code", "assignment", "trunk", "label", "targets", "is_active"]
+        order_by = ["code"]
+        empty_text = "No routing rules match."
+        row_attrs = {"data-pk": lambda record: record.pk}
+
+    def render_code(self, record):
+        return record.code or "* (any)"
+
+    def render_trunk(self, record):
+        if not record.trunk_id:
+            return "All trunks"
+        return str(record.trunk)
+
+    def render_targets(self, record):
+        summary = targets_summary(record.n_networks, record.n_clients, record.n_slots)
+        url = reverse("routing:routingrule_targets", args=[record.pk])
+        extra = f" ({record.n_inactive} inactive)" if record.n_inactive else ""
+        return format_html('<a href="{}">{}</a>{}', url, summary, extra)
+
+    def render_is_active(self, record):
+        if not record.is_active:
+            return mark_safe('<span class="badge text-bg-secondary">Inactive</span>')
+        if not record.usable:
+            return mark_safe(
+                '<span class="badge text-bg-success">Active</span> '
+                '<span class="badge text-bg-warning" data-testid="no-traffic" '
+                'title="No active target reaches a ready VMGateClient">'
+                "⚠ carries no traffic</span>"
+            )
+        return mark_safe('<span class="badge text-bg-success">Active</span>')
+
+    def get_row_actions(self, record):
+        refusal = None
+        if record.n_dialpeers:
+            refusal = f"Linked by {plural(record.n_dialpeers, 'dialpeer')}."
+        return [
+            RowAction("Edit", reverse("routing:routingrule_edit", args=[record.pk])),
+            RowAction("Targets", reverse("routing:routingrule_targets", args=[record.pk])),
+            RowAction(
+                "Remove rule",
+                reverse("routing:routingrule_delete", args=[record.pk]),
+                disabled=refusal,
+                danger=True,
+            ),
+        ]
