@@ -80,3 +80,55 @@ def check_same_tenant(tenant_id, **related):
         if tenant_id is None or other is None or other.pk != tenant_id:
             errors[field] = INVALID_CHOICE
     return errors
+
+
+class APIToken(models.Model):
+    """A named API key of one user. Only a SHA-256 hash of the key is stored.
+
+    The key is shown once, when the token is created. What a token may do follows its
+    user's membership at request time: a viewer's token reads, an operator's token writes.
+    """
+
+    KEY_PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, validators=[no_nul])
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(
+        max_length=KEY_PREFIX_LENGTH, editable=False, help_text="First characters of the key."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["user", "name", "id"]
+        verbose_name = "API token"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                name="apitoken_name_unique_per_user",
+                violation_error_message="You already have a token with this name.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @staticmethod
+    def hash_key(key):
+        import hashlib
+
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @classmethod
+    def issue(cls, user, name):
+        """Create a token for ``user``; returns ``(token, key)``. The key is not stored."""
+        import secrets
+
+        key = secrets.token_urlsafe(30)
+        token = cls(user=user, name=name, key_hash=cls.hash_key(key), key_prefix=key[:8])
+        token.full_clean()
+        token.save()
+        return token, key

@@ -15,4 +15,5 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("routing/", include("routing.urls")),
     path("dialpeers/", include("dialpeers.urls")),
+    path("api/v1/", include("vmgate.api_urls")),
 ]

@@ -1,0 +1,204 @@
+"""API of the customers app: customers, trunks (with their networks), rate plans, rates."""
+
+from django.core.exceptions import ValidationError
+from rest_framework import serializers
+
+from customers.models import (
+    CODECS,
+    Customer,
+    Rate,
+    RatePlan,
+    Trunk,
+    TrunkNetwork,
+    find_overlap,
+    overlap_message,
+)
+from customers.netutils import normalise_network
+from vmgate.api import (
+    StrictCharField,
+    StrictChoiceField,
+    TenantModelSerializer,
+    TenantModelViewSet,
+)
+from vmgate.apifilters import filterset_for
+
+
+class CustomerSerializer(TenantModelSerializer):
+    class Meta(TenantModelSerializer.Meta):
+        model = Customer
+        fields = [
+            "id",
+            "name",
+            "country",
+            "email",
+            "phone",
+            "billing_type",
+            "balance",
+            "credit_limit",
+            "credit_unlimited",
+            "overdraft_allowed",
+            "overdraft_limit",
+            "status",
+        ]
+
+
+class CustomerViewSet(TenantModelViewSet):
+    """Customers: the carriers that send SIP to the tenant. Delete is refused (409) while
+    the customer has trunks."""
+
+    model = Customer
+    serializer_class = CustomerSerializer
+    filterset_class = filterset_for("customers", "Customer")
+
+
+class NetworksField(serializers.ListField):
+    """The trunk's authorized networks as a list of strings (read from the related rows)."""
+
+    def to_representation(self, data):
+        rows = data.all() if hasattr(data, "all") else data
+        return sorted(getattr(n, "network", n) for n in rows)
+
+
+class TrunkSerializer(TenantModelSerializer):
+    """A trunk with its authorized networks as a list of strings (hosts or CIDR ranges).
+
+    Writing ``networks`` replaces the trunk's list; each entry is normalised
+    (``203.0.113.10`` → ``203.0.113.10/32``) and refused like in the UI (host bits, ``/0``,
+    zone ids, duplicates, overlap with another trunk of the same tech prefix).
+    """
+
+    codecs = serializers.ListField(
+        child=StrictChoiceField(choices=CODECS),
+        allow_empty=False,
+        max_length=len(CODECS),
+        required=False,
+        help_text="Subset of " + ", ".join(CODECS) + " (default PCMA, PCMU).",
+    )
+    networks = NetworksField(
+        child=StrictCharField(max_length=64),
+        allow_empty=False,
+        max_length=100,
+        help_text="Authorized source hosts or CIDR ranges, e.g. 203.0.113.10/32.",
+    )
+    extra_attrs = ("networks",)
+
+    class Meta(TenantModelSerializer.Meta):
+        model = Trunk
+        fields = [
+            "id",
+            "customer",
+            "name",
+            "tech_prefix",
+            "rate_plan",
+            "max_concurrent_calls",
+            "codecs",
+            "status",
+            "networks",
+        ]
+
+    def validate_networks(self, value):
+        normalised, errors = [], []
+        for raw in value:
+            try:
+                net = normalise_network(raw)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+                continue
+            if net in normalised:
+                errors.append(f"{net} is listed twice.")
+            normalised.append(net)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return normalised
+
+    def full_clean(self, instance, attrs):
+        networks = attrs.get("networks")
+        try:
+            instance.full_clean()
+        except ValidationError as exc:
+            if networks is None or not instance.pk:
+                raise
+            # The model checks the overlap with the networks saved now; they are being
+            # replaced, so that message does not apply (the new list is checked below).
+            stale = find_overlap(
+                instance.tenant_id,
+                instance.tech_prefix,
+                list(TrunkNetwork.objects.filter(trunk=instance).values_list("network", flat=True)),
+                exclude_trunk=instance.pk,
+            )
+            errors = exc.message_dict
+            if stale and errors.get("tech_prefix") == [overlap_message(*stale)]:
+                del errors["tech_prefix"]
+            if errors:
+                raise ValidationError(errors) from exc
+        if networks:
+            clash = find_overlap(
+                instance.tenant_id, instance.tech_prefix, networks, exclude_trunk=instance.pk
+            )
+            if clash:
+                raise ValidationError({"networks": overlap_message(*clash)})
+
+    def save_instance(self, instance, attrs):
+        instance.save()
+        networks = attrs.get("networks")
+        if networks is None:
+            return
+        existing = {n.network: n for n in instance.networks.all()}
+        for net, row in existing.items():
+            if net not in networks:
+                row.delete()
+        for net in networks:
+            if net not in existing:
+                TrunkNetwork(trunk=instance, network=net).save()
+        # The representation reads the fresh list.
+        if hasattr(instance, "_prefetched_objects_cache"):
+            instance._prefetched_objects_cache.pop("networks", None)
+
+
+class TrunkViewSet(TenantModelViewSet):
+    """Trunks: a customer's SIP ingress. Delete is refused (409) while dialpeers or
+    trunk-scoped rules use the trunk."""
+
+    model = Trunk
+    serializer_class = TrunkSerializer
+    select_related = ("customer",)
+    prefetch_related = ("networks",)
+    filterset_class = filterset_for("customers", "Trunk")
+
+
+class RatePlanSerializer(TenantModelSerializer):
+    class Meta(TenantModelSerializer.Meta):
+        model = RatePlan
+        fields = ["id", "name", "currency", "status"]
+
+
+class RatePlanViewSet(TenantModelViewSet):
+    """Rate plans. Delete is refused (409) while a trunk uses the plan; its rates go with it."""
+
+    model = RatePlan
+    serializer_class = RatePlanSerializer
+    filterset_class = filterset_for("customers", "RatePlan")
+
+
+class RateSerializer(TenantModelSerializer):
+    class Meta(TenantModelSerializer.Meta):
+        model = Rate
+        fields = [
+            "id",
+            "rate_plan",
+            "code",
+            "description",
+            "valid_since",
+            "rate_per_min",
+            "connection_fee",
+            "connection_sec",
+            "billing_block_sec",
+        ]
+
+
+class RateViewSet(TenantModelViewSet):
+    """Rates of the tenant's rate plans (filter with ``?rate_plan=<id>``)."""
+
+    model = Rate
+    serializer_class = RateSerializer
+    filterset_class = filterset_for("customers", "Rate")

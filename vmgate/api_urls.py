@@ -1,0 +1,41 @@
+"""URLs of the JSON API under /api/v1/ (namespace ``api``, so names never clash with the UI's)."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from customers.api import CustomerViewSet, RatePlanViewSet, RateViewSet, TrunkViewSet
+from dialpeers.api import DialpeerViewSet
+from routing.api import (
+    NetworkViewSet,
+    RoutingCheckViewSet,
+    RoutingRuleViewSet,
+    RoutingTargetViewSet,
+    VMGateClientViewSet,
+)
+from vmgate import api_views
+
+app_name = "api"
+
+
+class Router(DefaultRouter):
+    include_root_view = False
+
+
+router = Router(trailing_slash=True)
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("trunks", TrunkViewSet, basename="trunk")
+router.register("rate-plans", RatePlanViewSet, basename="rateplan")
+router.register("rates", RateViewSet, basename="rate")
+router.register("networks", NetworkViewSet, basename="network")
+router.register("clients", VMGateClientViewSet, basename="vmgateclient")
+router.register("routing-rules", RoutingRuleViewSet, basename="routingrule")
+router.register("routing-targets", RoutingTargetViewSet, basename="routingtarget")
+router.register("dialpeers", DialpeerViewSet, basename="dialpeer")
+router.register("routing-checks", RoutingCheckViewSet, basename="routingcheck")
+
+urlpatterns = [
+    path("me/", api_views.MeView.as_view(), name="me"),
+    path("schema/", api_views.SchemaView.as_view(), name="schema"),
+    path("docs/", api_views.DocsView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]
