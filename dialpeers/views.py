@@ -1,0 +1,248 @@
+"""Dialpeer pages: list (search, filters, bulk activate/deactivate), detail with History,
+add/edit (customer → trunk dependent dropdown, searchable rules) and remove.
+
+Saving locks the trunk row (``SELECT … FOR UPDATE``) and re-checks the duplicate and
+same-code refusals under that lock, so two operators saving at the same moment are
+serialised: exactly one row is stored and the other operator gets the plain-words error.
+The unique constraint stays the backstop; its IntegrityError becomes the same form error.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpResponseRedirect, QueryDict
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.views import View
+
+from customers.models import Trunk
+from dialpeers.filtersets import DialpeerFilterSet
+from dialpeers.forms import DialpeerForm, duplicate_message
+from dialpeers.models import Dialpeer
+from dialpeers.tables import DialpeerTable
+from routing.models import RoutingTarget
+from vmgate.history import history_rows
+from vmgate.tenancy import scoped
+from vmgate.views import (
+    TenantCreateView,
+    TenantDeleteView,
+    TenantDetailView,
+    TenantListView,
+    TenantMixin,
+    TenantUpdateView,
+)
+
+BULK_MAX = 500
+
+
+class DialpeerQuerysetMixin:
+    model = Dialpeer
+
+    def get_base_queryset(self):
+        return scoped(Dialpeer, self.tenant).select_related("customer", "trunk", "rule")
+
+
+class DialpeerListView(DialpeerQuerysetMixin, TenantListView):
+    table_class = DialpeerTable
+    filterset_class = DialpeerFilterSet
+    template_name = "dialpeers/dialpeer_list.html"
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["tenant"] = self.tenant
+        return kwargs
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted:
+            return ["dialpeers/dialpeer_list.html#table"]
+        return [self.template_name]
+
+
+class DialpeerDetailView(DialpeerQuerysetMixin, TenantDetailView):
+    template_name = "dialpeers/dialpeer_detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["history_rows"] = history_rows(self.object)
+        ctx["targets"] = (
+            scoped(RoutingTarget, self.tenant)
+            .filter(rule_id=self.object.rule_id)
+            .select_related("network", "client", "sim_slot__client")
+        )
+        return ctx
+
+
+def _link(url_name, label):
+    try:
+        return format_html('<a href="{}">{}</a>', reverse(url_name), label)
+    except NoReverseMatch:
+        return label
+
+
+class DialpeerFormMixin(DialpeerQuerysetMixin):
+    form_class = DialpeerForm
+    template_name = "dialpeers/dialpeer_form.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["prerequisites"] = self.missing_prerequisites()
+        return ctx
+
+    def missing_prerequisites(self):
+        """What to create first, as safe HTML sentences (two EXISTS queries)."""
+        missing = []
+        if not scoped(Trunk, self.tenant).exists():
+            missing.append(
+                format_html(
+                    "There is no customer with a trunk yet: add a {} and then a {} for it "
+                    "(its ingress SIP trunk).",
+                    _link("customers:customer_add", "customer"),
+                    _link("customers:trunk_add", "trunk"),
+                )
+            )
+        if not scoped(RoutingTarget, self.tenant).exists():
+            missing.append(
+                format_html(
+                    "There is no routing rule with targets yet: add a {} and give it targets.",
+                    _link("routing:routingrule_add", "routing rule"),
+                )
+            )
+        return missing
+
+    def form_valid(self, form):
+        dialpeer = form.instance
+        try:
+            with transaction.atomic():
+                # Serialise saves on this trunk, then re-check what validation checked before
+                # the lock: a concurrent save may have committed in between.
+                Trunk.objects.select_for_update().filter(pk=dialpeer.trunk_id).first()
+                try:
+                    dialpeer.clean()
+                except ValidationError as exc:
+                    form.add_model_error(exc)
+                    return self.form_invalid(form)
+                self.object = form.save()
+        except IntegrityError:
+            existing = dialpeer.duplicate()
+            if existing is not None:
+                form.add_error(None, ValidationError(duplicate_message(existing)))
+            else:
+                form.add_error(None, "This change conflicts with one just saved by someone else.")
+            return self.form_invalid(form)
+        messages.success(self.request, f"Dialpeer “{self.object}” saved.")
+        return redirect(self.get_success_url())
+
+    def get_success_url(self):
+        return reverse("dialpeers:dialpeer_list")
+
+
+class DialpeerCreateView(DialpeerFormMixin, TenantCreateView):
+    submit_label = "Create"
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("title", "Add dialpeer")
+        return super().get_context_data(**kwargs)
+
+
+class DialpeerUpdateView(DialpeerFormMixin, TenantUpdateView):
+    submit_label = "Save"
+
+
+class DialpeerDeleteView(DialpeerQuerysetMixin, TenantDeleteView):
+    template_name = "dialpeers/dialpeer_confirm_delete.html"
+
+
+class DialpeerBulkView(TenantMixin, View):
+    """POST ``action=activate|deactivate`` with ``pk`` values: all or nothing.
+
+    An activation that would give one trunk two active dialpeers for the same code is
+    refused with the clashes named, and nothing changes.
+    """
+
+    model = Dialpeer
+    http_method_names = ["post"]
+
+    def post(self, request):
+        self.require_write()
+        back = self.back_url()
+        action = request.POST.get("action")
+        if action not in ("activate", "deactivate"):
+            messages.error(request, "Choose Activate or Deactivate.")
+            return HttpResponseRedirect(back)
+        pks = {
+            int(v)
+            for v in request.POST.getlist("pk")[:BULK_MAX]
+            if v.isascii() and v.isdigit() and len(v) < 19
+        }
+        if not pks:
+            messages.error(request, "Select at least one dialpeer first.")
+            return HttpResponseRedirect(back)
+        want = action == "activate"
+        with transaction.atomic():
+            rows = list(
+                scoped(Dialpeer, self.tenant)
+                .filter(pk__in=pks)
+                .select_related("trunk", "rule")
+                .order_by("trunk_id", "id")
+            )
+            trunk_ids = sorted({d.trunk_id for d in rows})
+            # Lock the trunks in a fixed order (no deadlock with other bulk actions or saves).
+            list(Trunk.objects.select_for_update().filter(pk__in=trunk_ids).order_by("pk"))
+            changing = [d for d in rows if d.is_active != want]
+            if want:
+                clashes = self.activation_clashes(changing)
+                if clashes:
+                    messages.error(
+                        request,
+                        format_html(
+                            "Nothing was activated: that would route one code twice on a trunk. {}",
+                            format_html_join(" ", "<span class='d-block'>{}</span>", clashes),
+                        ),
+                    )
+                    return HttpResponseRedirect(back)
+            for dialpeer in changing:
+                dialpeer.is_active = want
+                # save() (never QuerySet.update()) so History records who did it.
+                dialpeer.save(update_fields=["is_active"])
+        verb = "activated" if want else "deactivated"
+        unchanged = len(rows) - len(changing)
+        text = f"{len(changing)} dialpeer{'s' if len(changing) != 1 else ''} {verb}."
+        if unchanged:
+            text += f" {unchanged} already {'active' if want else 'inactive'}."
+        messages.success(request, text)
+        return HttpResponseRedirect(back)
+
+    def activation_clashes(self, activating):
+        """Sentences naming each code that would end up routed twice on one trunk."""
+        if not activating:
+            return []
+        trunk_ids = {d.trunk_id for d in activating}
+        ids = {d.pk for d in activating}
+        active = (
+            Dialpeer.objects.filter(trunk_id__in=trunk_ids, is_active=True)
+            .exclude(pk__in=ids)
+            .select_related("trunk", "rule")
+        )
+        seen = {(d.trunk_id, d.rule.code): d for d in active}
+        clashes = []
+        for dialpeer in activating:
+            key = (dialpeer.trunk_id, dialpeer.rule.code)
+            other = seen.get(key)
+            if other is not None:
+                clashes.append(
+                    (
+                        f"“{dialpeer.name}”: dialpeer “{other.name}” already routes code "
+                        f"{dialpeer.rule.code or '* (any)'} on trunk “{dialpeer.trunk.name}”.",
+                    )
+                )
+            else:
+                seen[key] = dialpeer
+        return clashes
+
+    def back_url(self):
+        url = reverse("dialpeers:dialpeer_list")
+        query = self.request.POST.get("query", "").replace("\x00", "")[:2000]
+        # Re-encoded, so the redirect never carries raw text from the form.
+        query = QueryDict(query).urlencode() if query else ""
+        return f"{url}?{query}" if query else url
