@@ -5,8 +5,10 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import Case, F, Q, Value, When, Window
+from django.db.models.functions import Lead, Lower
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -139,6 +141,46 @@ class RatePlan(TenantOwned):
         return _url("customers:rateplan_detail", self.pk)
 
 
+class RateQuerySet(models.QuerySet):
+    """Rates with their derived validity, computed in SQL for the whole page at once."""
+
+    def with_validity(self, now=None):
+        """Annotate ``valid_to`` (the next rate's ``valid_since`` for the same plan and code,
+        by a window function: no per-row query) and ``status``: ``future`` (not yet in
+        effect), ``superseded`` (a newer rate took over) or ``current``."""
+        now = now or timezone.now()
+        return self.annotate(
+            valid_to=Window(
+                Lead("valid_since"),
+                partition_by=[F("rate_plan_id"), F("code")],
+                order_by=[F("valid_since").asc()],
+            )
+        ).annotate(
+            status=Case(
+                When(valid_since__gt=now, then=Value("future")),
+                When(valid_to__lte=now, then=Value("superseded")),
+                default=Value("current"),
+            )
+        )
+
+    def in_effect_at(self, at):
+        """The rates in effect at ``at``: started, and not yet superseded then.
+
+        The whole condition is one expression over the window, so PostgreSQL filters after
+        the window is computed (a plain ``valid_since`` filter would drop the next rate from
+        the window and blank ``valid_to``)."""
+        qs = self if "valid_to" in self.query.annotations else self.with_validity()
+        return qs.annotate(
+            in_effect=Case(
+                When(
+                    Q(valid_since__lte=at) & (Q(valid_to__isnull=True) | Q(valid_to__gt=at)),
+                    then=Value(True),
+                ),
+                default=Value(False),
+            )
+        ).filter(in_effect=True)
+
+
 class Rate(models.Model):
     """One destination of a rate plan: the price of calls to ``code``… from ``valid_since``."""
 
@@ -164,6 +206,8 @@ class Rate(models.Model):
     billing_block_sec = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
 
     history = HistoricalRecords()
+
+    objects = RateQuerySet.as_manager()
 
     class Meta:
         ordering = ["code", "valid_since", "id"]
@@ -246,6 +290,9 @@ class Trunk(TenantOwned):
     def __str__(self):
         return f"{self.customer.name} / {self.name}" if self.customer_id else self.name
 
+    #: Set by a form that edits the networks with the trunk: the networks being submitted.
+    _pending_networks = None
+
     def get_absolute_url(self):
         return _url("customers:trunk_detail", self.pk)
 
@@ -262,8 +309,13 @@ class Trunk(TenantOwned):
             errors["codecs"] = f"Codecs must be distinct values of {', '.join(CODECS)}."
         if errors:
             raise ValidationError(errors)
-        if self.pk and self.tech_prefix and "\x00" not in self.tech_prefix:
-            own = list(self.networks.values_list("network", flat=True))
+        pending = self._pending_networks
+        if (self.pk or pending) and self.tech_prefix and "\x00" not in self.tech_prefix:
+            # A form editing the networks together with the trunk passes the submitted ones.
+            if pending is not None:
+                own = list(pending)
+            else:
+                own = list(self.networks.values_list("network", flat=True))
             clash = find_overlap(self.tenant_id, self.tech_prefix, own, exclude_trunk=self.pk)
             if clash:
                 raise ValidationError({"tech_prefix": overlap_message(*clash)})
@@ -283,6 +335,25 @@ def find_overlap(tenant_id, tech_prefix, networks, exclude_trunk=None):
             if networks_overlap(ours, other.network):
                 return other.trunk, other.network, ours
     return None
+
+
+def overlaps_by_network(tenant_id, tech_prefix, networks, exclude_trunk=None):
+    """{our network: overlap message} for each of ``networks`` that clashes (one query)."""
+    if not networks:
+        return {}
+    others = TrunkNetwork.objects.filter(
+        trunk__tenant_id=tenant_id, trunk__tech_prefix=tech_prefix
+    ).select_related("trunk__customer")
+    if exclude_trunk is not None:
+        others = others.exclude(trunk_id=exclude_trunk)
+    found = {}
+    others = list(others)
+    for ours in networks:
+        for other in others:
+            if networks_overlap(ours, other.network):
+                found[ours] = overlap_message(other.trunk, other.network, ours)
+                break
+    return found
 
 
 def overlap_message(trunk, other_network, ours):

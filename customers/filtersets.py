@@ -1,0 +1,120 @@
+"""One FilterSet per model, shared by the list pages (and the API)."""
+
+from datetime import UTC, datetime, time
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django_countries import countries
+
+from customers.models import Customer, Rate, RatePlan, Trunk
+from vmgate.tenancy import scoped
+from vmgate.widgets import SearchSelect
+
+
+class TenantFilterSet(django_filters.FilterSet):
+    """Narrows every model-choice filter to the request's tenant (fail closed)."""
+
+    def __init__(self, *args, tenant=None, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        tenant = tenant or getattr(request, "tenant", None)
+        for f in self.filters.values():
+            qs = f.extra.get("queryset")
+            if qs is not None and not callable(qs):
+                f.extra["queryset"] = scoped(qs, tenant)
+
+
+class CustomerFilterSet(TenantFilterSet):
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "name or email"}),
+    )
+    billing_type = django_filters.ChoiceFilter(choices=Customer.BILLING_CHOICES, label="Type")
+    status = django_filters.ChoiceFilter(choices=Customer.STATUS_CHOICES)
+    country = django_filters.ChoiceFilter(choices=countries)
+
+    class Meta:
+        model = Customer
+        fields = ["q", "billing_type", "status", "country"]
+
+    def search(self, queryset, name, value):
+        value = value.replace("\x00", "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value))
+
+
+class TrunkFilterSet(TenantFilterSet):
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "name, prefix or IP"}),
+    )
+    customer = django_filters.ModelChoiceFilter(
+        queryset=Customer.objects.all(), widget=SearchSelect("dialpeers:customer_options")
+    )
+    status = django_filters.ChoiceFilter(choices=Trunk.STATUS_CHOICES)
+    rate_plan = django_filters.ModelChoiceFilter(queryset=RatePlan.objects.all())
+
+    class Meta:
+        model = Trunk
+        fields = ["q", "customer", "status", "rate_plan"]
+
+    def search(self, queryset, name, value):
+        value = value.replace("\x00", "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(tech_prefix__startswith=value)
+            | Q(customer__name__icontains=value)
+            | Q(networks__network__startswith=value)
+        ).distinct()
+
+
+class RatePlanFilterSet(TenantFilterSet):
+    q = django_filters.CharFilter(
+        field_name="name",
+        lookup_expr="icontains",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "name"}),
+    )
+    status = django_filters.ChoiceFilter(choices=RatePlan.STATUS_CHOICES)
+
+    class Meta:
+        model = RatePlan
+        fields = ["q", "status"]
+
+
+class RateFilterSet(django_filters.FilterSet):
+    """Destinations of one plan (the view scopes the plan): code prefix and "valid at"."""
+
+    code = django_filters.CharFilter(
+        method="code_prefix",
+        label="Code prefix",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "e.g. 374", "inputmode": "numeric"}
+        ),
+    )
+    valid_at = django_filters.DateFilter(
+        method="valid_at_filter",
+        label="Valid at (UTC)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Rate
+        fields = ["code", "valid_at"]
+
+    def code_prefix(self, queryset, name, value):
+        value = value.replace("\x00", "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(code__startswith=value)
+
+    def valid_at_filter(self, queryset, name, value):
+        if not value:
+            return queryset
+        at = datetime.combine(value, time.min, tzinfo=UTC)
+        return queryset.in_effect_at(at)

@@ -1,0 +1,289 @@
+"""Forms of the customers app. Every one is a TenantModelForm (choices scoped to the tenant)."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
+from django import forms
+from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.forms.models import construct_instance
+from django.urls import reverse
+
+from customers.models import (
+    CODEC_CHOICES,
+    Customer,
+    Rate,
+    RatePlan,
+    Trunk,
+    TrunkNetwork,
+    overlaps_by_network,
+)
+from customers.netutils import normalise_network
+from vmgate.forms import TenantModelForm
+from vmgate.widgets import SearchSelect
+
+POSTPAID_FIELDS = ("credit_limit", "credit_unlimited", "overdraft_allowed", "overdraft_limit")
+
+
+def _no_form_tag_helper(layout=None):
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    if layout is not None:
+        helper.layout = layout
+    return helper
+
+
+class CustomerForm(TenantModelForm):
+    """The postpaid fields are shown (static/js/customer_form.js) and validated only for
+    postpaid customers; for prepaid ones the stored values are kept untouched. The balance
+    is shown, not edited (support staff adjust it in the admin)."""
+
+    class Meta:
+        model = Customer
+        fields = ["name", "country", "email", "phone", "billing_type", *POSTPAID_FIELDS]
+        widgets = {"country": forms.Select(attrs={"data-searchable": "country"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        balance = self.instance.balance if self.instance.pk else 0
+        currency = self.tenant.currency
+        self.helper = _no_form_tag_helper(
+            Layout(
+                "name",
+                "country",
+                "email",
+                "phone",
+                "billing_type",
+                Fieldset(
+                    "Postpaid terms",
+                    "credit_limit",
+                    "credit_unlimited",
+                    "overdraft_allowed",
+                    "overdraft_limit",
+                    css_id="postpaid-fields",
+                    css_class="border rounded p-3 mb-3",
+                ),
+                HTML(
+                    '<p class="text-muted" data-testid="balance">Balance: '
+                    f"<strong>{balance:.2f} {currency}</strong> "
+                    "(adjusted by support staff, not here)</p>"
+                ),
+            )
+        )
+
+    def _is_postpaid(self):
+        return self.cleaned_data.get("billing_type") == Customer.POSTPAID
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self._is_postpaid():
+            # Hidden fields of a prepaid customer: neither validated nor changed.
+            for name in POSTPAID_FIELDS:
+                self._errors.pop(name, None)
+                cleaned[name] = getattr(self.instance, name)
+        elif not cleaned.get("credit_unlimited") and cleaned.get("credit_limit") is None:
+            self.add_error("credit_limit", "Enter a credit line, or tick unlimited.")
+        if self._is_postpaid() and cleaned.get("overdraft_allowed"):
+            if cleaned.get("overdraft_limit") in (None, 0):
+                self.add_error("overdraft_limit", "Enter the overdraft limit.")
+        return cleaned
+
+
+class NetworkRowForm(forms.ModelForm):
+    class Meta:
+        model = TrunkNetwork
+        fields = ["network"]
+        widgets = {
+            "network": forms.TextInput(attrs={"placeholder": "203.0.113.10 or 198.51.100.0/24"})
+        }
+
+    def clean_network(self):
+        return normalise_network(self.cleaned_data.get("network"))
+
+    def _post_clean(self):
+        # The formset validates the rows as a set against the submitted tech prefix
+        # (duplicates, overlaps); TrunkNetwork.clean would compare each row with the saved
+        # rows and the saved prefix instead. The unique constraint stays the backstop.
+        self.instance = construct_instance(self, self.instance, self._meta.fields)
+
+
+class BaseNetworkFormSet(BaseInlineFormSet):
+    """Authorized IPs edited with the trunk. Each row gets its own error; duplicates among
+    the rows and overlaps with other trunks of the same tech prefix are checked against the
+    networks being submitted, not only the saved ones."""
+
+    tech_prefix = None
+    tenant = None
+
+    def clean(self):
+        # Not super().clean(): its unique_together message is one for the whole formset.
+        seen = {}
+        live = []
+        for form in self.forms:
+            if not form.has_changed() and not form.instance.pk:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            net = form.cleaned_data.get("network") if not form.errors else None
+            if not net:
+                continue
+            if net in seen:
+                form.add_error("network", f"{net} is listed twice.")
+                continue
+            seen[net] = form
+            live.append(net)
+        if not live and not any(f.errors for f in self.forms):
+            raise forms.ValidationError("Add at least one authorized IP or range.")
+        if self.tech_prefix and self.tenant is not None:
+            clashes = overlaps_by_network(
+                self.tenant.pk, self.tech_prefix, live, exclude_trunk=self.instance.pk
+            )
+            for net, message in clashes.items():
+                seen[net].add_error("network", message)
+        self.valid_networks = [n for n in live if not seen[n].errors]
+
+
+NetworkFormSet = inlineformset_factory(
+    Trunk,
+    TrunkNetwork,
+    form=NetworkRowForm,
+    formset=BaseNetworkFormSet,
+    extra=1,
+    can_delete=True,
+)
+
+
+class TrunkForm(TenantModelForm):
+    """A trunk with its Authorized IPs in the same form (``self.networks`` formset)."""
+
+    codecs = forms.MultipleChoiceField(
+        choices=CODEC_CHOICES,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-inline"}),
+        help_text="Codecs this trunk may offer.",
+    )
+
+    class Meta:
+        model = Trunk
+        fields = [
+            "customer",
+            "name",
+            "tech_prefix",
+            "rate_plan",
+            "max_concurrent_calls",
+            "codecs",
+            "status",
+        ]
+        # 10,000 customers must not render 10,000 options: search as you type.
+        widgets = {"customer": SearchSelect("dialpeers:customer_options")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rate_plan"].queryset = self.fields["rate_plan"].queryset.order_by("name")
+        self.networks = NetworkFormSet(
+            self.data if self.is_bound else None,
+            instance=self.instance,
+            prefix="networks",
+        )
+        self.networks.tenant = self.tenant
+        self.helper = _no_form_tag_helper(
+            Layout(
+                "customer",
+                "name",
+                "tech_prefix",
+                "rate_plan",
+                "max_concurrent_calls",
+                Field("codecs"),
+                "status",
+            )
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        customer = cleaned.get("customer")
+        if (
+            self.instance.pk
+            and customer is not None
+            and customer.pk != self.instance.customer_id
+            and self.instance.dialpeers.exists()
+        ):
+            self.add_error(
+                "customer",
+                "This trunk carries dialpeers of its current customer; remove them before "
+                "moving the trunk to another customer.",
+            )
+        self.networks.tech_prefix = cleaned.get("tech_prefix")
+        self.networks.full_clean()
+        # The model's own overlap check (run next, in _post_clean) must see the submitted
+        # networks, not the saved ones; rows already flagged are left out so the clash is
+        # reported once, on its row.
+        self.instance._pending_networks = getattr(self.networks, "valid_networks", [])
+        return cleaned
+
+    def is_valid(self):
+        valid = super().is_valid()
+        return self.networks.is_valid() and valid
+
+    def save(self, commit=True):
+        trunk = super().save(commit=commit)
+        if commit:
+            self.networks.instance = trunk
+            self.networks.save()
+        return trunk
+
+
+class RatePlanForm(TenantModelForm):
+    class Meta:
+        model = RatePlan
+        fields = ["name", "currency", "status"]
+
+
+class RateForm(TenantModelForm):
+    """A destination of one plan (the view fixes the plan). The description fills from the
+    dialplan when the code field loses focus (htmx) and on save when left empty."""
+
+    class Meta:
+        model = Rate
+        fields = [
+            "code",
+            "description",
+            "valid_since",
+            "rate_per_min",
+            "connection_fee",
+            "connection_sec",
+            "billing_block_sec",
+        ]
+        widgets = {
+            "valid_since": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+        }
+
+    def __init__(self, *args, rate_plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.rate_plan = rate_plan
+        self.fields["code"].help_text = "Digits only; empty means any destination."
+        self.fields["description"].help_text = "Left empty, it is filled from the dialplan."
+        self.fields["valid_since"].help_text = "UTC."
+        self.helper = _no_form_tag_helper(
+            Layout(
+                Field(
+                    "code",
+                    hx_get=reverse("customers:rate_describe"),
+                    hx_trigger="blur, change",
+                    hx_target="#description-field",
+                    hx_include="#id_code, #id_description, [name=description_auto]",
+                    hx_sync="this:replace",
+                    autocomplete="off",
+                ),
+                Div("description", css_id="description-field"),
+                "valid_since",
+                "rate_per_min",
+                "connection_fee",
+                "connection_sec",
+                "billing_block_sec",
+            )
+        )
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        exclude.discard("rate_plan")
+        return exclude

@@ -1,0 +1,423 @@
+"""Operator pages for Customers, Trunks, rate plans and their destinations (rates).
+
+All views are the shared tenant-scoped bases of :mod:`vmgate.views`; list counts are
+annotated with correlated subqueries so a page costs the same number of queries at 1 or
+10,000 rows, and the paginator's COUNT never joins or groups.
+"""
+
+from django.contrib import messages
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.views import View
+from django.views.decorators.http import require_GET
+
+from customers.filtersets import (
+    CustomerFilterSet,
+    RateFilterSet,
+    RatePlanFilterSet,
+    TrunkFilterSet,
+)
+from customers.forms import CustomerForm, RateForm, RatePlanForm, TrunkForm
+from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
+from customers.tables import CustomerTable, RatePlanTable, RateTable, TrunkTable
+from routing.dialplan import label_for_code
+from vmgate.history import history_rows
+from vmgate.tenancy import scoped
+from vmgate.views import (
+    TenantCreateView,
+    TenantDeleteView,
+    TenantDetailView,
+    TenantListView,
+    TenantMixin,
+    TenantUpdateView,
+)
+
+
+def count_of(model, fk, **filters):
+    """``COUNT(*)`` of ``model`` rows whose ``fk`` is the outer row, as a subquery (0 if none)."""
+    qs = (
+        model._default_manager.filter(**{fk: OuterRef("pk")}, **filters)
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(qs, output_field=IntegerField()), Value(0))
+
+
+# Customers -------------------------------------------------------------------------------
+
+
+def customers_with_counts(tenant):
+    return scoped(Customer, tenant).annotate(trunk_count=count_of(Trunk, "customer"))
+
+
+class CustomerListView(TenantListView):
+    model = Customer
+    table_class = CustomerTable
+    filterset_class = CustomerFilterSet
+    add_label = "+ Add Customer"
+
+    def get_queryset(self):
+        return customers_with_counts(self.tenant)
+
+    def get_table_kwargs(self):
+        return {**super().get_table_kwargs(), "currency": self.tenant.currency}
+
+
+class CustomerDetailView(TenantDetailView):
+    model = Customer
+    template_name = "customers/customer_detail.html"
+
+    def get_queryset(self):
+        return customers_with_counts(self.tenant)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        trunks = trunks_with_counts(scoped(Trunk, self.tenant)).filter(customer=self.object)
+        ctx["trunk_table"] = TrunkTable(
+            trunks.select_related("rate_plan", "customer"),
+            request=self.request,
+            exclude=("customer",),
+            orderable=False,
+        )
+        ctx["history_rows"] = history_rows(self.object)
+        ctx["delete_refusal"] = customer_delete_refusal(self.object)
+        return ctx
+
+
+class CustomerCreateView(TenantCreateView):
+    model = Customer
+    form_class = CustomerForm
+    template_name = "customers/customer_form.html"
+    submit_label = "Add Customer"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title="Add Customer", **kwargs)
+
+
+class CustomerUpdateView(TenantUpdateView):
+    model = Customer
+    form_class = CustomerForm
+    template_name = "customers/customer_form.html"
+
+
+def customer_delete_refusal(customer):
+    n = getattr(customer, "trunk_count", None)
+    if n is None:
+        n = customer.trunks.count()
+    if n:
+        return (
+            f"{customer.name} has {n} trunk{'s' if n != 1 else ''}; "
+            "delete its trunks first (a customer with trunks cannot be deleted)."
+        )
+    return None
+
+
+class CustomerDeleteView(TenantDeleteView):
+    model = Customer
+
+    def delete_refusal(self, obj):
+        return customer_delete_refusal(obj)
+
+
+class CustomerStatusView(TenantMixin, View):
+    """POST: block or unblock a customer (configuration is kept; only new calls stop)."""
+
+    model = Customer
+    new_status = None
+
+    def post(self, request, pk):
+        self.require_write()
+        customer = get_object_or_404(scoped(Customer, self.tenant), pk=pk)
+        if customer.status != self.new_status:
+            customer.status = self.new_status
+            customer.save(update_fields=["status"])
+            verb = "blocked" if self.new_status == Customer.BLOCKED else "unblocked"
+            messages.success(request, f"Customer “{customer.name}” {verb}.")
+        next_url = request.POST.get("next", "")
+        if next_url.startswith("/") and not next_url.startswith("//"):
+            return redirect(next_url)
+        return redirect(reverse("customers:customer_list"))
+
+
+# Trunks ----------------------------------------------------------------------------------
+
+
+def trunks_with_counts(qs):
+    from dialpeers.models import Dialpeer
+    from routing.models import RoutingRule
+
+    return qs.annotate(
+        ip_count=count_of(TrunkNetwork, "trunk"),
+        dialpeer_count=count_of(Dialpeer, "trunk"),
+        scoped_rule_count=count_of(RoutingRule, "trunk"),
+    )
+
+
+class TrunkListView(TenantListView):
+    model = Trunk
+    table_class = TrunkTable
+    filterset_class = TrunkFilterSet
+    add_label = "+ Add trunk"
+
+    def get_queryset(self):
+        return trunks_with_counts(scoped(Trunk, self.tenant)).select_related(
+            "customer", "rate_plan"
+        )
+
+
+class TrunkDetailView(TenantDetailView):
+    model = Trunk
+    template_name = "customers/trunk_detail.html"
+
+    def get_queryset(self):
+        return trunks_with_counts(scoped(Trunk, self.tenant)).select_related(
+            "customer", "rate_plan"
+        )
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        trunk = self.object
+        ctx["networks"] = list(trunk.networks.order_by("network"))
+        ctx["dialpeers"] = list(trunk.dialpeers.select_related("rule").order_by("name", "pk"))
+        ctx["history_rows"] = history_rows(trunk)
+        ctx["delete_refusal"] = trunk_delete_refusal(trunk)
+        return ctx
+
+
+class TrunkFormMixin:
+    model = Trunk
+    form_class = TrunkForm
+    template_name = "customers/trunk_form.html"
+
+    def get_initial(self):
+        initial = super().get_initial()
+        customer = self.request.GET.get("customer", "")
+        if customer.isascii() and customer.isdigit():
+            initial["customer"] = customer
+        return initial
+
+
+class TrunkCreateView(TrunkFormMixin, TenantCreateView):
+    submit_label = "Add trunk"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title="Add SIP Trunk", **kwargs)
+
+
+class TrunkUpdateView(TrunkFormMixin, TenantUpdateView):
+    pass
+
+
+def trunk_delete_refusal(trunk):
+    dialpeers = getattr(trunk, "dialpeer_count", None)
+    rules = getattr(trunk, "scoped_rule_count", None)
+    if dialpeers is None:
+        dialpeers = trunk.dialpeers.count()
+    if rules is None:
+        rules = trunk.scoped_rules.count()
+    uses = []
+    if dialpeers:
+        uses.append(f"{dialpeers} dialpeer{'s' if dialpeers != 1 else ''}")
+    if rules:
+        uses.append(f"{rules} routing rule{'s' if rules != 1 else ''} scoped to it")
+    if uses:
+        return f"Trunk “{trunk.name}” is used by {' and '.join(uses)}; remove those first."
+    return None
+
+
+class TrunkDeleteView(TenantDeleteView):
+    model = Trunk
+
+    def get_queryset(self):
+        return trunks_with_counts(scoped(Trunk, self.tenant)).select_related("customer")
+
+    def delete_refusal(self, obj):
+        return trunk_delete_refusal(obj)
+
+
+# Rate plans ------------------------------------------------------------------------------
+
+
+def rateplans_with_counts(tenant):
+    return scoped(RatePlan, tenant).annotate(
+        rate_count=count_of(Rate, "rate_plan"), trunk_count=count_of(Trunk, "rate_plan")
+    )
+
+
+class RatePlanListView(TenantListView):
+    model = RatePlan
+    table_class = RatePlanTable
+    filterset_class = RatePlanFilterSet
+    add_label = "+ Add Plan"
+
+    def get_queryset(self):
+        return rateplans_with_counts(self.tenant)
+
+
+class RatePlanDetailView(TenantDetailView):
+    model = RatePlan
+    template_name = "customers/rateplan_detail.html"
+
+    def get_queryset(self):
+        return rateplans_with_counts(self.tenant)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["trunks"] = list(
+            self.object.trunks.select_related("customer").order_by("customer__name", "name")[:100]
+        )
+        ctx["history_rows"] = history_rows(self.object)
+        ctx["delete_refusal"] = rateplan_delete_refusal(self.object)
+        return ctx
+
+
+class RatePlanCreateView(TenantCreateView):
+    model = RatePlan
+    form_class = RatePlanForm
+    submit_label = "Add Plan"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title="Add Plan", **kwargs)
+
+
+class RatePlanUpdateView(TenantUpdateView):
+    model = RatePlan
+    form_class = RatePlanForm
+
+
+def rateplan_delete_refusal(plan):
+    n = getattr(plan, "trunk_count", None)
+    if n is None:
+        n = plan.trunks.count()
+    if n:
+        return (
+            f"Rate plan “{plan.name}” is used by {n} trunk{'s' if n != 1 else ''}; "
+            "give them another plan first."
+        )
+    return None
+
+
+class RatePlanDeleteView(TenantDeleteView):
+    model = RatePlan
+
+    def get_queryset(self):
+        return rateplans_with_counts(self.tenant)
+
+    def delete_refusal(self, obj):
+        return rateplan_delete_refusal(obj)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        n = self.object.rate_count
+        ctx["delete_note"] = (
+            f"This deletes the plan and its {n} destination{'s' if n != 1 else ''}."
+        )
+        return ctx
+
+
+# Rates (destinations of a plan) ------------------------------------------------------------
+
+
+class PlanMixin:
+    """Views nested under one rate plan (``plan_pk``), or reaching it through the rate."""
+
+    @cached_property
+    def plan(self):
+        if "plan_pk" in self.kwargs:
+            return get_object_or_404(scoped(RatePlan, self.tenant), pk=self.kwargs["plan_pk"])
+        obj = getattr(self, "object", None) or self.get_object()
+        return obj.rate_plan
+
+    def get_list_url(self):
+        return reverse("customers:rate_list", args=[self.plan.pk])
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["plan"] = self.plan
+        return ctx
+
+
+class RateListView(PlanMixin, TenantListView):
+    model = Rate
+    table_class = RateTable
+    filterset_class = RateFilterSet
+    template_name = "customers/rate_list.html"
+    add_label = "+ Add Destination"
+
+    def get_queryset(self):
+        return scoped(Rate, self.tenant).filter(rate_plan=self.plan).with_validity()
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["add_url"] = reverse("customers:rate_add", args=[self.plan.pk])
+        ctx["verbose_name_plural"] = f"Destinations of {self.plan.name}"
+        return ctx
+
+
+class RateObjectMixin(PlanMixin):
+    model = Rate
+
+    def get_queryset(self):
+        return scoped(Rate, self.tenant).select_related("rate_plan").with_validity()
+
+
+class RateDetailView(RateObjectMixin, TenantDetailView):
+    template_name = "customers/rate_detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["history_rows"] = history_rows(self.object)
+        return ctx
+
+
+class RateFormMixin:
+    form_class = RateForm
+    template_name = "generic/object_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "rate_plan": self.plan}
+
+    def get_success_url(self):
+        return self.get_list_url()
+
+
+class RateCreateView(RateFormMixin, PlanMixin, TenantCreateView):
+    model = Rate
+    submit_label = "Add Destination"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=f"Add Destination to {self.plan.name}", **kwargs)
+
+
+class RateUpdateView(RateFormMixin, RateObjectMixin, TenantUpdateView):
+    def get_queryset(self):
+        return scoped(Rate, self.tenant).select_related("rate_plan")
+
+
+class RateDeleteView(RateObjectMixin, TenantDeleteView):
+    def get_queryset(self):
+        return scoped(Rate, self.tenant).select_related("rate_plan")
+
+
+@require_GET
+def rate_describe(request):
+    """htmx: the description field, filled from the dialplan for ``?code=`` when it is empty
+    or still holds the previous automatic fill (a typed description is kept)."""
+    code = request.GET.get("code", "").strip()
+    description = request.GET.get("description", "")
+    auto = request.GET.get("description_auto", "")
+    filled = description
+    if not description.strip() or description == auto:
+        filled = label_for_code(code) if (code == "" or code.isascii() and code.isdigit()) else ""
+        filled = filled or description
+        auto = filled
+    return render(
+        request,
+        "customers/_rate_description.html",
+        {"value": filled[:200], "auto": auto[:200]},
+    )
