@@ -8,7 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.models import BaseInlineFormSet, inlineformset_factory
+from django.forms.models import inlineformset_factory
 from django.urls import reverse, reverse_lazy
 
 from routing.models import Network, RoutingRule, RoutingTarget, SimSlot, VMGateClient
@@ -93,29 +93,19 @@ class SimSlotForm(forms.ModelForm):
             "label": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
         }
 
-
-class BaseSimSlotFormSet(BaseInlineFormSet):
-    """Positions must be distinct within the submitted slots, not only against the database."""
-
-    def clean(self):
-        super().clean()
-        seen = set()
-        for form in self.forms:
-            if not form.is_valid() or self._should_delete_form(form):
-                continue
-            pos = form.cleaned_data.get("position")
-            if pos is None:
-                continue
-            if pos in seen:
-                form.add_error("position", f"Slot {pos} is listed twice.")
-            seen.add(pos)
+    def has_changed(self):
+        # A new client's form starts with slots 1 and 2 filled in: a row that shows a
+        # position is saved (tick Remove to drop it), a blank added row is ignored.
+        if self.is_bound and self.instance.pk is None:
+            if (self.data.get(self.add_prefix("position")) or "").strip():
+                return True
+        return super().has_changed()
 
 
 SimSlotFormSet = inlineformset_factory(
     VMGateClient,
     SimSlot,
     form=SimSlotForm,
-    formset=BaseSimSlotFormSet,
     extra=0,
     max_num=8,
     validate_max=True,
