@@ -114,6 +114,11 @@ class BaseNetworkFormSet(BaseInlineFormSet):
     tech_prefix = None
     tenant = None
 
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # Django's hidden row id accepts any TrunkNetwork; only this trunk's rows are valid.
+        form.fields["id"].queryset = self.get_queryset()
+
     def clean(self):
         # Not super().clean(): its unique_together message is one for the whole formset.
         seen = {}

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, F, Q, Value, When, Window
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When, Window
 from django.db.models.functions import Lead, Lower
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -144,18 +144,35 @@ class RatePlan(TenantOwned):
 class RateQuerySet(models.QuerySet):
     """Rates with their derived validity, computed in SQL for the whole page at once."""
 
-    def with_validity(self, now=None):
-        """Annotate ``valid_to`` (the next rate's ``valid_since`` for the same plan and code,
-        by a window function: no per-row query) and ``status``: ``future`` (not yet in
-        effect), ``superseded`` (a newer rate took over) or ``current``."""
+    def with_validity(self, now=None, *, window=True):
+        """Annotate ``valid_to`` (the next rate's ``valid_since`` for the same plan and code)
+        and ``status``: ``future`` (not yet in effect), ``superseded`` (a newer rate took
+        over) or ``current``. No per-row query in either form:
+
+        - ``window=True`` (lists): a ``LEAD()`` window over (plan, code). The window sees only
+          rows that pass the WHERE clause, so filter afterwards only by plan, by code (whole
+          partitions) or through :meth:`in_effect_at`; never ``.get(pk=…)`` on it.
+        - ``window=False`` (one row, e.g. a detail page): a correlated subquery on the
+          ``rate_lookup`` index, correct whatever the filter.
+        """
         now = now or timezone.now()
-        return self.annotate(
-            valid_to=Window(
+        if window:
+            valid_to = Window(
                 Lead("valid_since"),
                 partition_by=[F("rate_plan_id"), F("code")],
                 order_by=[F("valid_since").asc()],
             )
-        ).annotate(
+        else:
+            valid_to = Subquery(
+                Rate.objects.filter(
+                    rate_plan_id=OuterRef("rate_plan_id"),
+                    code=OuterRef("code"),
+                    valid_since__gt=OuterRef("valid_since"),
+                )
+                .order_by("valid_since")
+                .values("valid_since")[:1]
+            )
+        return self.annotate(valid_to=valid_to).annotate(
             status=Case(
                 When(valid_since__gt=now, then=Value("future")),
                 When(valid_to__lte=now, then=Value("superseded")),

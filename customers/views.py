@@ -363,7 +363,7 @@ class RateObjectMixin(PlanMixin):
     model = Rate
 
     def get_queryset(self):
-        return scoped(Rate, self.tenant).select_related("rate_plan").with_validity()
+        return scoped(Rate, self.tenant).select_related("rate_plan").with_validity(window=False)
 
 
 class RateDetailView(RateObjectMixin, TenantDetailView):
