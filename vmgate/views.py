@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import generic
 from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
+from django_tables2 import RequestConfig, SingleTableMixin
 
 from vmgate.tenancy import scoped
 
@@ -112,6 +112,20 @@ class TenantListView(TenantMixin, SingleTableMixin, FilterView):
 
     def get_table_kwargs(self):
         return {"request": self.request}
+
+    def get_table(self, **kwargs):
+        # Table(request=...) already applies the request's ordering and pagination; the
+        # stock get_table would configure it a second time (COUNT and page query twice).
+        table = self.get_table_class()(data=self.get_table_data(), **kwargs)
+        paginator = getattr(table, "paginator", None)
+        if paginator is None or paginator.per_page != self.paginate_by:
+            RequestConfig(self.request, paginate={"per_page": self.paginate_by}).configure(table)
+        return table
+
+    def get_paginate_by(self, queryset):
+        # django-tables2 paginates the table; ListView paginating object_list as well would
+        # count it once more.
+        return None
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
