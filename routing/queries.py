@@ -7,7 +7,7 @@ the rows of the page.
 """
 
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Concat
 
 from routing.models import RoutingTarget, SimSlot, VMGateClient
 
@@ -54,6 +54,7 @@ def annotate_rules(qs):
     from dialpeers.models import Dialpeer
 
     return qs.select_related("trunk__customer").annotate(
+        trunk_label=Concat(F("trunk__customer__name"), Value(" / "), F("trunk__name")),
         n_networks=subquery_count(rule_targets(Q(network__isnull=False))),
         n_clients=subquery_count(rule_targets(Q(client__isnull=False))),
         n_slots=subquery_count(rule_targets(Q(sim_slot__isnull=False))),
@@ -74,13 +75,14 @@ def annotate_networks(qs):
 
 def annotate_clients(qs):
     slots = SimSlot.objects.filter(client_id=OuterRef("pk"))
-    targets = RoutingTarget.objects.filter(
-        Q(client_id=OuterRef("pk")) | Q(sim_slot__client_id=OuterRef("pk"))
-    )
-    return qs.select_related("network").annotate(
+    # Two index-driven counts: an OR across the slot join would scan every target.
+    direct = RoutingTarget.objects.filter(client_id=OuterRef("pk"))
+    via_slot = RoutingTarget.objects.filter(sim_slot__client_id=OuterRef("pk"))
+    return qs.annotate(
+        network_name=F("network__name"),
         n_slots=subquery_count(slots),
         n_slots_enabled=subquery_count(slots.filter(enabled=True)),
-        n_targets=subquery_count(targets),
+        n_targets=subquery_count(direct) + subquery_count(via_slot),
     )
 
 

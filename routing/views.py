@@ -23,7 +23,7 @@ from routing.forms import (
     VMGateClientForm,
 )
 from routing.models import Network, RoutingRule, RoutingTarget, VMGateClient
-from routing.queries import annotate_clients, annotate_networks, annotate_rules
+from routing.queries import annotate_networks, annotate_rules
 from routing.tables import NetworkTable, RoutingRuleTable, VMGateClientTable
 from vmgate.history import history_rows
 from vmgate.tenancy import scoped
@@ -50,9 +50,6 @@ class NetworkListView(TenantListView):
     model = Network
     table_class = NetworkTable
     filterset_class = NetworkFilterSet
-
-    def get_queryset(self):
-        return annotate_networks(super().get_queryset())
 
 
 class NetworkDetailView(TenantDetailView):
@@ -100,9 +97,6 @@ class VMGateClientListView(TenantListView):
     table_class = VMGateClientTable
     filterset_class = VMGateClientFilterSet
     add_label = "+ Add VMGateClient"
-
-    def get_queryset(self):
-        return annotate_clients(super().get_queryset())
 
 
 class VMGateClientDetailView(TenantDetailView):
@@ -199,9 +193,6 @@ class RoutingRuleListView(TenantListView):
     table_class = RoutingRuleTable
     filterset_class = RoutingRuleFilterSet
     add_label = "Add Rule"
-
-    def get_queryset(self):
-        return annotate_rules(super().get_queryset())
 
 
 class RoutingRuleDetailView(TenantDetailView):

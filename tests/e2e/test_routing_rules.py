@@ -9,6 +9,14 @@ from tests.factories import NetworkFactory, VMGateClientFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+def settled(page):
+    """Wait until htmx has finished its requests and processed the swapped-in content
+    (on a loaded machine a fast test could otherwise act before listeners are bound)."""
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-added, .htmx-settling, .htmx-swapping')"
+    )
+
+
 def test_operator_builds_rule_374_with_two_targets_and_switches_to_priority(
     page, login, shot, operator, tenant
 ):
@@ -34,17 +42,20 @@ def test_operator_builds_rule_374_with_two_targets_and_switches_to_priority(
     # First target: a VMGateClient, found by typing in the search box.
     add = page.get_by_test_id("target-add-row")
     add.locator("select[name=new-kind]").select_option("client")
+    settled(page)
     add.locator("input.search-select-q").fill("yerevan-2")
     page.wait_for_function(
         f"document.querySelector('select[name=new-client]').value === '{client.pk}'"
     )
     add.get_by_role("button", name="+ Add target").click()
     page.wait_for_function("document.querySelectorAll('[data-testid=target-row]').length === 1")
+    settled(page)
     assert page.get_by_test_id("no-traffic").count() == 0  # the banner was swapped
 
     # Second target: the network, picked from the first options.
     add = page.get_by_test_id("target-add-row")
     add.locator("select[name=new-kind]").select_option("network")
+    settled(page)
     page.wait_for_function(
         "document.querySelectorAll('select[name=new-network] option').length > 1"
     )

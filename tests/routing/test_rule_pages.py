@@ -440,3 +440,20 @@ def test_rule_filters_and_search(op_client, tenant):
     assert rule_rows(op_client, sort="-code")[0] == italy.pk
     assert op_client.get(reverse("routing:routingrule_list"), {"q": "\x00"}).status_code == 200
     assert op_client.get(reverse("routing:routingrule_list"), {"trunk": "abc"}).status_code == 200
+
+
+def test_rule_list_query_count_is_flat_with_trunk_scoped_rules(op_client, tenant):
+    def scoped_rule(i):
+        trunk = TrunkFactory(customer__tenant=tenant)
+        RoutingTargetFactory(rule__tenant=tenant, rule__code=f"37{i}", rule__trunk=trunk)
+
+    scoped_rule(0)
+    url = reverse("routing:routingrule_list")
+    with CaptureQueriesContext(connection) as one:
+        assert op_client.get(url).status_code == 200
+    for i in range(1, 30):
+        scoped_rule(i)
+    with CaptureQueriesContext(connection) as many:
+        body = op_client.get(url).content.decode()
+    assert len(many) == len(one), [q["sql"] for q in many.captured_queries]
+    assert body.count(" / trunk-") == 25
