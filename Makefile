@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv lint format check bench clean
+.PHONY: run test venv lint format check bench clean sip-edge
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY)"; exit 1; }
@@ -38,5 +38,16 @@ format: venv
 check: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# The SIP edge (README "SIP edge"): Kamailio in the foreground, asking the app's route API.
+#   VMGATE_API_TOKEN=<key from manage.py create_api_token USER> make sip-edge
+SIP_LISTEN ?= 127.0.0.1:5060
+API_URL ?= http://$(HOST):$(PORT)
+SIP_EDGE_DIR ?= .sip-edge
+sip-edge:
+	@test -n "$$VMGATE_API_TOKEN$$VMGATE_API_TOKEN_FILE" || { \
+	  echo "set VMGATE_API_TOKEN (or VMGATE_API_TOKEN_FILE): python manage.py create_api_token USER"; exit 2; }
+	python3 deploy/kamailio/render.py $(SIP_EDGE_DIR) --listen $(SIP_LISTEN) --api-url $(API_URL)
+	exec kamailio -f $(SIP_EDGE_DIR)/kamailio.cfg -DD -E
+
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles .sip-edge

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# SIP edge benchmark (bench/README.md, "SIP edge"): sipp → Kamailio (deploy/kamailio) → route
+# API (gunicorn) → PostgreSQL with the 1M-dialpeer data set. sipp sends INVITEs at a fixed
+# rate for SIP_BENCH_DURATION seconds per step, stepping the rate up; every call must get a
+# 302 (bench/sip_invite_302.xml: anything else is an unexpected message = a failed call).
+# Reports per step: calls, successful, failed, unexpected, retransmissions and the INVITE→302
+# response time (p50/p95/p99/max from sipp's -trace_rtt), then the highest rate with 0 failed
+# calls and 0 unexpected responses. Everything runs on 127.0.0.1; every process started here
+# is stopped by its PID on exit, and the bench login/network it added are removed.
+#
+#   bench/sip_bench.sh                      # database vmgate_bench_engine
+#   SIP_BENCH_RATES="200 400 600" SIP_BENCH_DURATION=10 bench/sip_bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+PY=${PY:-$ROOT/.venv/bin/python}
+[ -x "$PY" ] || PY=$(command -v python3.11)
+DB=${SIP_BENCH_DB:-vmgate_bench_engine}
+export DATABASE_URL=${SIP_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DB}
+RATES=${SIP_BENCH_RATES:-"100 200 300 400 500 600 800 1000"}
+DURATION=${SIP_BENCH_DURATION:-30}
+WORKERS=${SIP_BENCH_GUNICORN_WORKERS:-4}
+CHILDREN=${SIP_BENCH_KAMAILIO_CHILDREN:-16}
+OUT=$ROOT/bench/out/sip-$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$OUT"
+
+pids=()
+finish() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  "$PY" bench/sip_bench_setup.py cleanup --out "$OUT" || true
+}
+trap finish EXIT
+
+free_port() {
+  "$PY" -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
+}
+
+echo "== preparing $DB (trunk, token, routed numbers)"
+"$PY" bench/sip_bench_setup.py prepare --out "$OUT" | tee "$OUT/setup.txt"
+
+HTTP_PORT=$(free_port tcp)
+SIP_PORT=$(free_port udp)
+echo "== gunicorn ($WORKERS workers) on 127.0.0.1:$HTTP_PORT"
+DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
+  "$PY" -m gunicorn vmgate.wsgi -b "127.0.0.1:$HTTP_PORT" -w "$WORKERS" --timeout 600 \
+  >"$OUT/gunicorn.log" 2>&1 </dev/null &
+pids+=($!)
+
+TOKEN=$(head -n1 "$OUT/token")
+NUMBER=$(sed -n 2p "$OUT/numbers.csv" | tr -d ';')
+ask() {
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 600 \
+    -H "Authorization: Token $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"called_number\": \"$NUMBER\", \"source_ip\": \"127.0.0.1\"}" \
+    "http://127.0.0.1:$HTTP_PORT/api/v1/route/?format=rtjson" || echo "000 0"
+}
+echo "== warming up every worker (each loads its routing index once)"
+for _ in $(seq 1 600); do ask | grep -q '^200' && break; sleep 0.5; done
+for round in $(seq 1 20); do
+  slow=0
+  warm=()
+  for i in $(seq 1 $((WORKERS * 3))); do
+    ask >"$OUT/warm.$round.$i" &
+    warm+=($!)
+  done
+  wait "${warm[@]}"
+  for f in "$OUT"/warm."$round".*; do
+    read -r code secs <"$f"
+    [ "$code" = 200 ] || slow=1
+    awk -v s="$secs" 'BEGIN { exit !(s > 0.2) }' && slow=1
+  done
+  rm -f "$OUT"/warm."$round".*
+  [ "$slow" = 0 ] && break
+done
+
+echo "== kamailio ($CHILDREN children) on udp:127.0.0.1:$SIP_PORT"
+"$PY" deploy/kamailio/render.py "$OUT/kamailio" --listen "127.0.0.1:$SIP_PORT" \
+  --api-url "http://127.0.0.1:$HTTP_PORT" --token-file "$OUT/token" \
+  --children "$CHILDREN" --pike-density 1000000 >/dev/null
+kamailio -f "$OUT/kamailio/kamailio.cfg" -DD -E >"$OUT/kamailio.log" 2>&1 </dev/null &
+pids+=($!)
+for _ in $(seq 1 100); do
+  grep -q ":$(printf '%04X' "$SIP_PORT") " /proc/net/udp && break
+  sleep 0.1
+done
+sleep 0.5
+
+summarize() { # step dir, rate → one report line; exit status 0 when the step was clean
+  "$PY" - "$1" "$2" "$DURATION" <<'EOF'
+import csv, glob, sys
+from pathlib import Path
+step, rate, duration = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rows = list(csv.reader((step / "stats.csv").read_text().splitlines(), delimiter=";"))
+last = dict(zip(rows[0], rows[-1]))
+n = lambda k: int(last.get(k, "0") or 0)
+calls, ok, failed = n("TotalCallCreated"), n("SuccessfulCall(C)"), n("FailedCall(C)")
+unexpected = n("FailedUnexpectedMessage(C)")
+retrans = n("Retransmissions(C)")
+times = []
+for f in glob.glob(str(step / "*_rtt.csv")):
+    for r in csv.reader(Path(f).read_text().splitlines()[1:], delimiter=";"):
+        if len(r) >= 2 and r[1]:
+            times.append(float(r[1]))
+times.sort()
+pct = lambda p: times[min(len(times) - 1, int(p / 100 * len(times)))] if times else float("nan")
+clean = calls == rate * duration and ok == calls and failed == 0 and unexpected == 0
+print(f"{rate:>5} cps  calls {calls:>6}  ok {ok:>6}  failed {failed:>5}  unexpected {unexpected:>4}"
+      f"  retrans {retrans:>4}  rt ms p50 {pct(50):6.1f}  p95 {pct(95):6.1f}"
+      f"  p99 {pct(99):6.1f}  max {times[-1] if times else float('nan'):7.1f}"
+      f"  {'clean' if clean else 'NOT CLEAN'}")
+sys.exit(0 if clean else 1)
+EOF
+}
+
+echo "== load: ${DURATION}s per step, load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/report.txt"
+best=0
+for rate in $RATES; do
+  step="$OUT/step-$rate"
+  mkdir -p "$step"
+  (cd "$step" && sipp "127.0.0.1:$SIP_PORT" -sf "$ROOT/bench/sip_invite_302.xml" \
+    -inf "$OUT/numbers.csv" -i 127.0.0.1 -p "$(free_port udp)" \
+    -r "$rate" -m $((rate * DURATION)) -l $((rate * 4)) -timeout $((DURATION + 40))s \
+    -nostdin -max_recv_loops 10000 -max_sched_loops 10000 \
+    -trace_stat -stf stats.csv -fd 5 -trace_rtt -rtt_freq 100 \
+    >sipp.out 2>&1 </dev/null) || true
+  if summarize "$step" "$rate" | tee -a "$OUT/report.txt"; then
+    best=$rate
+  else
+    break
+  fi
+done
+{
+  echo "== highest rate with 0 failed calls and 0 unexpected responses: $best calls/s"
+  echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; outputs in $OUT"
+} | tee -a "$OUT/report.txt"
