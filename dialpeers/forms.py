@@ -115,8 +115,9 @@ class DialpeerForm(TenantModelForm):
                 "hx-swap": "innerHTML",
             }
         )
-        if customer_pk is None:
-            self.fields["trunk"].help_text = "Pick the origin customer first."
+        self.fields[
+            "trunk"
+        ].help_text = "Lists the origin customer's trunks once the customer is picked."
         self.fields["rule"].queryset = self.fields["rule"].queryset.select_related("trunk")
 
     def _chosen(self, name):

@@ -1,0 +1,170 @@
+"""The manual's Dialpeers chapter, followed in a real browser (screenshots in screenshots/)."""
+
+import pytest
+
+from dialpeers.models import Dialpeer
+from routing.models import RoutingRule
+from tests.factories import CustomerFactory, RoutingTargetFactory, TrunkFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def option_labels(page, selector):
+    return page.eval_on_selector_all(f"{selector} option", "els => els.map(e => e.textContent)")
+
+
+@pytest.fixture
+def wiring(tenant):
+    acme = CustomerFactory(tenant=tenant, name="Acme Telecom")
+    TrunkFactory(customer=acme, name="acme-main")
+    TrunkFactory(customer=acme, name="acme-backup")
+    beta = CustomerFactory(tenant=tenant, name="Beta Carrier")
+    TrunkFactory(customer=beta, name="beta-main")
+    RoutingTargetFactory(rule__tenant=tenant, rule__code="374")
+    RoutingTargetFactory(rule__tenant=tenant, rule__code="39")
+    return acme
+
+
+def pick_customer_trunk_rule(page, customer="Acme Telecom", trunk="acme-main"):
+    # The customer select fills itself with the first customers as the page loads.
+    page.wait_for_selector(f"#id_customer option:text-is('{customer}')", state="attached")
+    page.select_option("#id_customer", label=customer)
+    page.wait_for_function(
+        "document.querySelectorAll('#id_trunk option').length > 1"
+        " && [...document.querySelectorAll('#id_trunk option')]"
+        f".some(o => o.textContent === '{trunk}')"
+    )
+    page.select_option("#id_trunk", label=trunk)
+    # Search the rules as you type: "Arm" finds 374 — Armenia, which becomes the choice.
+    page.fill("#id_rule_search", "Arm")
+    page.wait_for_function(
+        "document.querySelector('#id_rule').selectedOptions[0]?.textContent === '374 — Armenia'"
+    )
+
+
+def test_operator_follows_the_manual_to_add_edit_and_remove_a_dialpeer(
+    page, login, shot, operator, tenant, wiring
+):
+    login("op-a")
+    page.click(".sidebar >> text=Dialpeers")
+    page.wait_for_url("**/dialpeers/")
+    shot(page, "dialpeers-01-empty-list")
+
+    page.click("text=+ Add dialpeer")
+    page.wait_for_url("**/dialpeers/add/")
+    labels = page.eval_on_selector_all(
+        "form[data-testid=dialpeer-form] label.form-label",
+        "els => els.map(e => e.textContent.replace('*', '').trim())",
+    )
+    assert labels == [
+        "Display name",
+        "Origin customer (retail)",
+        "SIP trunk (ingress)",
+        "Routing rule",
+    ]
+    assert page.locator("form[data-testid=dialpeer-form] button[type=submit]").inner_text() == (
+        "Create"
+    )
+    # The trunk list is shown but empty until a customer is picked.
+    page.wait_for_selector("#id_customer option:text-is('Acme Telecom')", state="attached")
+    assert page.is_visible("#id_trunk")
+    assert option_labels(page, "#id_trunk") == ["---------"]
+    shot(page, "dialpeers-02-add-form-trunk-empty")
+
+    page.select_option("#id_customer", label="Acme Telecom")
+    page.wait_for_function("document.querySelectorAll('#id_trunk option').length === 3")
+    assert option_labels(page, "#id_trunk") == ["---------", "acme-backup", "acme-main"]
+    shot(page, "dialpeers-03-customer-picked-trunks-listed")
+
+    # Changing the customer empties and reloads the trunk list.
+    page.select_option("#id_trunk", label="acme-main")
+    page.select_option("#id_customer", label="Beta Carrier")
+    page.wait_for_function("document.querySelectorAll('#id_trunk option').length === 2")
+    assert option_labels(page, "#id_trunk") == ["---------", "beta-main"]
+    assert page.eval_on_selector("#id_trunk", "e => e.value") == ""
+
+    page.fill("#id_name", "Acme → Armenia")
+    pick_customer_trunk_rule(page)
+    shot(page, "dialpeers-04-rule-picked")
+    page.click("button:text-is('Create')")
+    page.wait_for_url("**/dialpeers/")
+    row = page.locator("tr", has_text="Acme → Armenia")
+    assert "374 — Armenia" in row.inner_text()
+    assert "acme-main" in row.inner_text() and "Active" in row.inner_text()
+    shot(page, "dialpeers-05-created")
+
+    # The same combination again is refused, naming (and linking) the existing one.
+    page.click("text=+ Add dialpeer")
+    page.fill("#id_name", "Acme → Armenia again")
+    pick_customer_trunk_rule(page)
+    page.click("button:text-is('Create')")
+    error = page.locator(".alert", has_text="already links this origin customer")
+    error.wait_for()
+    assert (
+        error.locator("a", has_text="Acme → Armenia")
+        .get_attribute("href")
+        .startswith("/dialpeers/")
+    )
+    # The failed POST re-renders with Acme's trunks, still chosen.
+    assert option_labels(page, "#id_trunk") == ["---------", "acme-backup", "acme-main"]
+    assert page.eval_on_selector("#id_trunk", "e => e.selectedOptions[0].textContent") == (
+        "acme-main"
+    )
+    shot(page, "dialpeers-06-duplicate-refused")
+    assert Dialpeer.objects.count() == 1
+
+    # Edit the name and deactivate.
+    page.goto("/dialpeers/")
+    row = page.locator("tr", has_text="Acme → Armenia")
+    row.locator("button[aria-label=Actions]").click()
+    row.locator("text=Edit").click()
+    page.wait_for_url("**/edit/")
+    page.fill("#id_name", "Acme → Armenia (old)")
+    page.uncheck("#id_is_active")
+    shot(page, "dialpeers-07-edit")
+    page.click("button:text-is('Save')")
+    page.wait_for_url("**/dialpeers/")
+    row = page.locator("tr", has_text="Acme → Armenia (old)")
+    assert "Inactive" in row.inner_text()
+    shot(page, "dialpeers-08-edited-inactive")
+
+    # Remove: confirm, and only the dialpeer row goes.
+    row.locator("button[aria-label=Actions]").click()
+    row.locator("text=Remove").click()
+    page.wait_for_url("**/delete/")
+    assert "deletes only the dialpeer row" in page.inner_text("main")
+    shot(page, "dialpeers-09-remove-confirm")
+    page.click("button:text-is('Remove')")
+    page.wait_for_url("**/dialpeers/")
+    assert page.locator("tr", has_text="Acme → Armenia").count() == 0
+    shot(page, "dialpeers-10-removed")
+    assert not Dialpeer.objects.exists()
+    assert wiring.trunks.count() == 2
+
+
+def test_list_filters_search_as_you_type_and_bulk_deactivate(
+    page, login, shot, operator, tenant, wiring
+):
+    trunk = wiring.trunks.get(name="acme-main")
+    for name, code in (("AM", "374"), ("IT", "39")):
+        Dialpeer.objects.create(
+            tenant=tenant,
+            name=name,
+            customer=wiring,
+            trunk=trunk,
+            rule=RoutingRule.objects.get(tenant=tenant, code=code),
+        )
+    login("op-a")
+    page.goto("/dialpeers/")
+    # Filter by rule: search the rule filter as you type, the table follows.
+    page.fill("#id_rule_search", "ital")
+    page.wait_for_function("document.querySelectorAll('#object-table tbody tr').length === 1")
+    assert "IT" in page.inner_text("#object-table tbody")
+    shot(page, "dialpeers-11-filtered-by-rule")
+    page.goto("/dialpeers/")
+    page.check("#object-table thead input[data-select-all]")
+    page.click("button:text-is('Deactivate')")
+    page.wait_for_url("**/dialpeers/**")
+    assert "2 dialpeers deactivated." in page.inner_text("main")
+    shot(page, "dialpeers-12-bulk-deactivated")
+    assert not Dialpeer.objects.filter(is_active=True).exists()
