@@ -1,6 +1,7 @@
 """Shared table pieces: the row ``⋮`` menu and a status badge column."""
 
 import django_tables2 as tables
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 
 
@@ -32,8 +33,11 @@ class ActionsColumn(tables.Column):
         if membership is None or not membership.can_write:
             return ""
         actions = table.get_row_actions(record)
+        # No RequestContext per row: it would run every context processor (the sidebar's
+        # URL reversing) once per row. The POST forms only need the CSRF token.
         return render_to_string(
-            "generic/_row_actions.html", {"actions": actions, "record": record}, request=request
+            "generic/_row_actions.html",
+            {"actions": actions, "record": record, "csrf_token": get_token(request)},
         )
 
 
