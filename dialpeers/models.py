@@ -51,7 +51,11 @@ class Dialpeer(TenantOwned):
                 ),
             )
         ]
-        indexes = [models.Index(fields=["trunk", "is_active"], name="dialpeer_trunk_active")]
+        indexes = [
+            models.Index(fields=["trunk", "is_active"], name="dialpeer_trunk_active"),
+            # The list's default order: a page at any offset is an index scan (100k rows).
+            models.Index(fields=["tenant", "name", "id"], name="dialpeer_tenant_name"),
+        ]
 
     def __str__(self):
         return self.name

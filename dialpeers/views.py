@@ -20,7 +20,7 @@ from customers.models import Trunk
 from dialpeers.filtersets import DialpeerFilterSet
 from dialpeers.forms import DialpeerForm, duplicate_message
 from dialpeers.models import Dialpeer
-from dialpeers.tables import DialpeerTable
+from dialpeers.tables import DeferredJoinData, DialpeerTable
 from routing.models import RoutingTarget
 from vmgate.history import history_rows
 from vmgate.tenancy import scoped
@@ -52,6 +52,9 @@ class DialpeerListView(DialpeerQuerysetMixin, TenantListView):
         kwargs = super().get_filterset_kwargs(filterset_class)
         kwargs["tenant"] = self.tenant
         return kwargs
+
+    def get_table_data(self):
+        return DeferredJoinData(super().get_table_data())
 
     def get_template_names(self):
         if self.request.htmx and not self.request.htmx.boosted:

@@ -385,3 +385,29 @@ def test_another_tenants_trunks_and_rules_do_not_count_as_prerequisites(
     RoutingTargetFactory(rule__tenant=other_tenant)
     body = op_client.get(reverse("dialpeers:dialpeer_add")).content.decode()
     assert "no customer with a trunk" in body and "no routing rule with targets" in body
+
+
+@pytest.mark.parametrize("page", ["abc", "\x00", "0", "-1", "99999", "9" * 30])
+def test_odd_page_numbers_never_fail(op_client, tenant, page):
+    DialpeerFactory(trunk__customer__tenant=tenant, rule__tenant=tenant)
+    assert op_client.get(reverse("dialpeers:dialpeer_list"), {"page": page}).status_code == 200
+
+
+def test_the_list_counts_its_rows_once(op_client, tenant):
+    DialpeerFactory(trunk__customer__tenant=tenant, rule__tenant=tenant)
+    with CaptureQueriesContext(connection) as queries:
+        op_client.get(reverse("dialpeers:dialpeer_list"))
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
+    assert len(counts) == 1, counts
+
+
+@pytest.mark.parametrize("who", ["op_client", "viewer_client"])
+def test_every_row_has_one_cell_per_header(request, tenant, who):
+    client = request.getfixturevalue(who)
+    DialpeerFactory(trunk__customer__tenant=tenant, rule__tenant=tenant)
+    body = client.get(reverse("dialpeers:dialpeer_list")).content.decode()
+    table = re.search(r"<table.*?</table>", body, re.S).group(0)
+    headers = len(re.findall(r"<th[ >]", table))
+    row = re.search(r"<tr data-pk=.*?</tr>", table, re.S).group(0)
+    cells = len(re.findall(r"<td[ >]", row))
+    assert headers == cells == (7 if who == "op_client" else 5)
