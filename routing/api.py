@@ -2,8 +2,18 @@
 
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from routing import engine
 from routing.models import (
     Network,
     RoutingCheck,
@@ -13,12 +23,15 @@ from routing.models import (
     VMGateClient,
 )
 from vmgate.api import (
+    APIViewMixin,
     StrictBooleanField,
     StrictCharField,
+    StrictDateTimeField,
     StrictIntegerField,
     TenantModelSerializer,
     TenantModelViewSet,
 )
+from vmgate.api_auth import TenantPermission
 from vmgate.apifilters import filterset_for
 
 
@@ -175,3 +188,289 @@ class RoutingCheckViewSet(TenantModelViewSet):
     model = RoutingCheck
     serializer_class = RoutingCheckSerializer
     filterset_class = filterset_for("routing", "RoutingCheck")
+
+
+# --------------------------------------------------------------------------- route lookup
+
+
+class RouteLookupSerializer(serializers.Serializer):
+    """A route lookup: the called number and exactly one of ``trunk`` and ``source_ip``."""
+
+    called_number = StrictCharField(
+        max_length=64,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The raw called number (R-URI user part), tech prefix included.",
+    )
+    trunk = StrictIntegerField(
+        required=False, min_value=1, help_text="Ingress trunk id (instead of source_ip)."
+    )
+    source_ip = StrictCharField(
+        required=False,
+        max_length=64,
+        trim_whitespace=False,
+        help_text="Source IP of the INVITE (instead of trunk); IPv4 or IPv6.",
+    )
+    at = StrictDateTimeField(
+        required=False, help_text="Call time for the rate lookup (ISO 8601; default now)."
+    )
+    explain = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="List every candidate rule and skipped target; never advances the rotation.",
+    )
+
+    def validate_source_ip(self, value):
+        try:
+            engine.parse_source_ip(value)
+        except engine.IngressError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
+
+    def validate(self, attrs):
+        if ("trunk" in attrs) == ("source_ip" in attrs):
+            raise serializers.ValidationError("Give exactly one of trunk and source_ip.")
+        return attrs
+
+
+def _nullable(serializer):
+    serializer.allow_null = True
+    return serializer
+
+
+class _Named(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class _TrunkRef(_Named):
+    tech_prefix = serializers.CharField()
+
+
+class _RuleRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField(allow_blank=True)
+    label = serializers.CharField(allow_blank=True)
+    name = serializers.CharField()
+    assignment = serializers.CharField()
+    trunk_id = serializers.IntegerField(allow_null=True)
+
+
+class _ClientRef(_Named):
+    sip_uri = serializers.CharField(allow_blank=True)
+    active_calls = serializers.IntegerField()
+
+
+class _SlotRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+
+
+class _Target(serializers.Serializer):
+    client = _ClientRef()
+    sim_slot = _SlotRef(allow_null=True)
+    target_id = serializers.IntegerField()
+    via = serializers.ChoiceField(choices=["network", "client", "sim_slot"])
+    priority = serializers.IntegerField()
+    weight = serializers.IntegerField()
+
+
+class _Rate(serializers.Serializer):
+    id = serializers.IntegerField()
+    plan = _Named()
+    code = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+    valid_since = serializers.DateTimeField()
+    rate_per_min = serializers.DecimalField(max_digits=12, decimal_places=6)
+    connection_fee = serializers.DecimalField(max_digits=12, decimal_places=6)
+    connection_sec = serializers.IntegerField()
+    billing_block_sec = serializers.IntegerField()
+    currency = serializers.CharField()
+
+
+REASONS = [
+    engine.ROUTED,
+    engine.INVALID_NUMBER,
+    engine.UNKNOWN_SOURCE,
+    engine.TECH_PREFIX_MISMATCH,
+    engine.TRUNK_DISABLED,
+    engine.CUSTOMER_BLOCKED,
+    engine.INSUFFICIENT_BALANCE,
+    engine.NO_ROUTE,
+    engine.NO_TARGET,
+    engine.NO_RATE,
+]
+
+
+class RouteDecisionSerializer(serializers.Serializer):
+    """The decision of SPEC §5 (``RouteDecision.as_dict()``); with ``explain`` it also
+    carries ``candidates``, ``candidates_omitted``, ``skipped_targets`` and ``steps``."""
+
+    outcome = serializers.ChoiceField(choices=[engine.ROUTED, engine.REJECTED])
+    reason = serializers.ChoiceField(choices=REASONS)
+    sip_code = serializers.IntegerField(allow_null=True)
+    sip_reason = serializers.CharField(allow_blank=True)
+    called_number = serializers.CharField(allow_blank=True)
+    number = serializers.CharField(allow_blank=True)
+    at = serializers.DateTimeField(allow_null=True)
+    customer = _Named(allow_null=True)
+    trunk = _TrunkRef(allow_null=True)
+    dialpeer = _Named(allow_null=True)
+    rule = _RuleRef(allow_null=True)
+    targets = _Target(many=True)
+    rate = _Rate(allow_null=True)
+    unbilled = serializers.BooleanField()
+    candidates = serializers.ListField(child=serializers.DictField(), required=False)
+    candidates_omitted = serializers.IntegerField(required=False)
+    skipped_targets = serializers.ListField(child=serializers.DictField(), required=False)
+    steps = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class _RtjsonRoute(serializers.Serializer):
+    uri = serializers.CharField()
+
+
+class _RtjsonRule(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField(allow_blank=True)
+    label = serializers.CharField(allow_blank=True)
+    name = serializers.CharField()
+
+
+class RtjsonSerializer(serializers.Serializer):  # component "Rtjson"
+    """The routing document Kamailio's ``rtjson`` module reads, plus the decision's answer.
+
+    One route per target, in order; ``sip_code`` is null for ``unknown_source`` (the edge
+    must not reply)."""
+
+    version = serializers.ChoiceField(choices=["1.0"])
+    routing = serializers.ChoiceField(choices=["serial"])
+    routes = _RtjsonRoute(many=True)
+    outcome = serializers.ChoiceField(choices=[engine.ROUTED, engine.REJECTED])
+    reason = serializers.ChoiceField(choices=REASONS)
+    sip_code = serializers.IntegerField(allow_null=True)
+    sip_reason = serializers.CharField(allow_blank=True)
+    dialpeer = _Named(allow_null=True)
+    rule = _RtjsonRule(allow_null=True)
+
+
+def contact_uri(sip_uri, number):
+    """``sip:10.8.0.12:5060`` + ``37412345`` → ``sip:37412345@10.8.0.12:5060`` (a user part
+    already in the URI is replaced; URI parameters are kept). None without a usable URI."""
+    scheme, sep, rest = (sip_uri or "").partition(":")
+    if not sep or scheme.lower() not in ("sip", "sips") or not rest:
+        return None
+    hostport = rest.rsplit("@", 1)[-1]
+    if not hostport:
+        return None
+    return f"{scheme.lower()}:{number}@{hostport}"
+
+
+def rtjson_document(decision):
+    routes = []
+    for target in decision.targets:
+        uri = contact_uri(target.client.sip_uri, decision.number)
+        if uri:
+            routes.append({"uri": uri})
+    rule = decision.rule
+    return {
+        "version": "1.0",
+        "routing": "serial",
+        "routes": routes,
+        "outcome": decision.outcome,
+        "reason": decision.reason,
+        "sip_code": decision.sip_code,
+        "sip_reason": decision.sip_reason,
+        "dialpeer": (
+            {"id": decision.dialpeer.id, "name": decision.dialpeer.name}
+            if decision.dialpeer
+            else None
+        ),
+        "rule": (
+            {"id": rule.id, "code": rule.code, "label": rule.label, "name": rule.display}
+            if rule
+            else None
+        ),
+    }
+
+
+class RtjsonRenderer(JSONRenderer):
+    """``?format=rtjson``: JSON, in the routing document shape (see RouteView)."""
+
+    format = "rtjson"
+
+
+class RouteView(APIViewMixin, APIView):
+    """Where does this call go? ``POST`` the called number and the ingress (``trunk`` id or
+    ``source_ip``); the answer is the routing decision of SPEC §5 with HTTP 200 whatever
+    its outcome. ``?format=rtjson`` answers in Kamailio's rtjson shape instead. Malformed
+    requests (missing or non-string number, over 64 characters, NUL, both or neither of
+    trunk/source_ip, bad IP or time, a trunk that is not this tenant's) are 400.
+
+    A route lookup only reads, so a viewer's token may ask too."""
+
+    renderer_classes = [JSONRenderer, RtjsonRenderer]
+
+    def get_permissions(self):
+        return [ReadPermission()]
+
+    @extend_schema(
+        request=RouteLookupSerializer,
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="RouteAnswer",
+                serializers=[RouteDecisionSerializer, RtjsonSerializer],
+                resource_type_field_name=None,
+            )
+        },
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "rtjson"],
+                required=False,
+                description="`rtjson`: answer in Kamailio's rtjson routing document shape "
+                "(the Rtjson component of the answer).",
+            )
+        ],
+        examples=[
+            OpenApiExample(
+                "By source IP",
+                value={"called_number": "9937412345678", "source_ip": "203.0.113.10"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "By trunk, explained",
+                value={"called_number": "9937412345678", "trunk": 1, "explain": True},
+                request_only=True,
+            ),
+        ],
+    )
+    def post(self, request):
+        params = RouteLookupSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        try:
+            decision = engine.route_call(
+                self.tenant,
+                called_number=data["called_number"],
+                trunk=data.get("trunk"),
+                source_ip=data.get("source_ip"),
+                at=data.get("at"),
+                explain=data["explain"],
+            )
+        except engine.IngressError as exc:
+            field = "trunk" if "trunk" in data else "source_ip"
+            raise serializers.ValidationError({field: [str(exc)]}) from exc
+        if request.accepted_renderer.format == "rtjson":
+            return Response(rtjson_document(decision))
+        return Response(decision.as_dict())
+
+
+class ReadPermission(TenantPermission):
+    """A tenant login of any role (the route lookup changes nothing but the rotation)."""
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return getattr(request, "membership", None) is not None

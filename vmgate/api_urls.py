@@ -7,6 +7,7 @@ from customers.api import CustomerViewSet, RatePlanViewSet, RateViewSet, TrunkVi
 from dialpeers.api import DialpeerViewSet
 from routing.api import (
     NetworkViewSet,
+    RouteView,
     RoutingCheckViewSet,
     RoutingRuleViewSet,
     RoutingTargetViewSet,
@@ -35,6 +36,7 @@ router.register("routing-checks", RoutingCheckViewSet, basename="routingcheck")
 
 urlpatterns = [
     path("me/", api_views.MeView.as_view(), name="me"),
+    path("route/", RouteView.as_view(), name="route"),
     path("schema/", api_views.SchemaView.as_view(), name="schema"),
     path("docs/", api_views.DocsView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,

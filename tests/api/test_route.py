@@ -1,0 +1,277 @@
+"""POST /api/v1/route/: every outcome of SPEC §5 through HTTP, explain, rtjson, bad bodies."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from customers.models import Customer, Trunk
+from routing.models import VMGateClient
+from tests.factories import (
+    CustomerFactory,
+    DialpeerFactory,
+    NetworkFactory,
+    RateFactory,
+    RatePlanFactory,
+    RoutingRuleFactory,
+    RoutingTargetFactory,
+    TrunkFactory,
+    TrunkNetworkFactory,
+    VMGateClientFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/route/"
+NUMBER = "9937412345678"  # tech prefix 99 + 37412345678
+
+
+@pytest.fixture
+def world(tenant):
+    """Tenant A: trunk (prefix 99, 203.0.113.0/24) → dialpeer → rule 374 → two clients."""
+    plan = RatePlanFactory(tenant=tenant, name="Retail")
+    RateFactory(rate_plan=plan, code="374", rate_per_min=Decimal("0.05"))
+    customer = CustomerFactory(tenant=tenant, name="Carrier", balance=Decimal("10"))
+    trunk = TrunkFactory(customer=customer, name="in-1", tech_prefix="99", rate_plan=plan)
+    TrunkNetworkFactory(trunk=trunk, network="203.0.113.0/24")
+    rule = RoutingRuleFactory(tenant=tenant, code="374")
+    network = NetworkFactory(tenant=tenant, name="Yerevan")
+    gw_a = VMGateClientFactory(network=network, name="gw-a", sip_uri="sip:10.8.0.12:5060")
+    gw_b = VMGateClientFactory(network=network, name="gw-b", sip_uri="sip:10.8.0.13:5070")
+    RoutingTargetFactory(rule=rule, client=gw_a, weight=10)
+    RoutingTargetFactory(rule=rule, client=gw_b, weight=5)
+    dialpeer = DialpeerFactory(trunk=trunk, customer=customer, rule=rule, name="AM", tenant=tenant)
+    return {
+        "plan": plan,
+        "customer": customer,
+        "trunk": trunk,
+        "rule": rule,
+        "gw_a": gw_a,
+        "gw_b": gw_b,
+        "dialpeer": dialpeer,
+    }
+
+
+def route(api, **body):
+    response = api.post(URL, body, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_routed_call_by_source_ip(op_api, world):
+    d = route(op_api, called_number=NUMBER, source_ip="203.0.113.10")
+    assert (d["outcome"], d["reason"], d["sip_code"]) == ("routed", "routed", 302)
+    assert d["number"] == "37412345678"
+    assert d["called_number"] == NUMBER
+    assert d["trunk"]["id"] == world["trunk"].pk
+    assert d["customer"]["id"] == world["customer"].pk
+    assert d["dialpeer"] == {"id": world["dialpeer"].pk, "name": "AM"}
+    assert d["rule"]["id"] == world["rule"].pk and d["rule"]["code"] == "374"
+    assert [t["client"]["name"] for t in d["targets"]] == ["gw-a", "gw-b"]
+    assert d["rate"]["rate_per_min"] == "0.050000"
+    assert d["unbilled"] is False
+    assert "candidates" not in d
+
+
+def test_a_routed_call_by_trunk_id_and_ipv4_mapped_source(op_api, world):
+    by_trunk = route(op_api, called_number=NUMBER, trunk=world["trunk"].pk)
+    mapped = route(op_api, called_number=NUMBER, source_ip="::ffff:203.0.113.10")
+    assert by_trunk["outcome"] == mapped["outcome"] == "routed"
+    assert by_trunk["rule"] == mapped["rule"]
+
+
+@pytest.mark.parametrize(
+    ("change", "body", "reason", "sip_code"),
+    [
+        (None, {"called_number": "99 374"}, "invalid_number", 484),
+        (None, {"called_number": "99٣٧٤"}, "invalid_number", 484),
+        (None, {"called_number": ""}, "invalid_number", 484),
+        (None, {"called_number": NUMBER, "source_ip": "192.0.2.1"}, "unknown_source", None),
+        (None, {"called_number": "5537412345678"}, "tech_prefix_mismatch", 404),
+        (("trunk", "status", "disabled"), {}, "trunk_disabled", 403),
+        (("customer", "status", "blocked"), {}, "customer_blocked", 403),
+        (("customer", "balance", Decimal("0")), {}, "insufficient_balance", 402),
+        (None, {"called_number": "9944123456"}, "no_route", 404),
+        (("dialpeer", "is_active", False), {}, "no_route", 404),
+        (("clients", "status", "off"), {}, "no_target", 503),
+        (("rate", None, None), {}, "no_rate", 403),
+    ],
+)
+def test_each_rejection_is_a_200_with_its_reason_and_sip_code(
+    op_api, world, change, body, reason, sip_code
+):
+    if change:
+        what, field, value = change
+        if what == "clients":
+            VMGateClient.objects.filter(pk__in=[world["gw_a"].pk, world["gw_b"].pk]).update(
+                status=value
+            )
+        elif what == "rate":
+            world["plan"].rates.all().delete()
+            RateFactory(rate_plan=world["plan"], code="375")
+        else:
+            obj = world[what]
+            setattr(obj, field, value)
+            obj.save()
+    request = {"called_number": NUMBER, "source_ip": "203.0.113.10", **body}
+    d = route(op_api, **request)
+    assert (d["outcome"], d["reason"], d["sip_code"]) == ("rejected", reason, sip_code)
+
+
+def test_a_trunk_without_rate_plan_routes_unbilled(op_api, world):
+    Trunk.objects.filter(pk=world["trunk"].pk).update(rate_plan=None)
+    d = route(op_api, called_number=NUMBER, trunk=world["trunk"].pk)
+    assert d["outcome"] == "routed"
+    assert d["unbilled"] is True and d["rate"] is None
+
+
+def test_explain_lists_candidates_and_why_they_lost(op_api, world, tenant):
+    short = RoutingRuleFactory(tenant=tenant, code="37")
+    RoutingTargetFactory(rule=short, client=world["gw_a"])
+    DialpeerFactory(
+        trunk=world["trunk"], customer=world["customer"], rule=short, name="short", tenant=tenant
+    )
+    d = route(op_api, called_number=NUMBER, source_ip="203.0.113.10", explain=True)
+    assert d["rule"]["id"] == world["rule"].pk
+    by_rule = {c["rule"]["id"]: c for c in d["candidates"]}
+    assert by_rule[world["rule"].pk]["won"] is True
+    assert by_rule[short.pk]["won"] is False and by_rule[short.pk]["why"]
+    assert d["steps"] and "skipped_targets" in d
+
+
+def test_rtjson_answers_in_kamailios_routing_document_shape(op_api, world):
+    response = op_api.post(
+        URL + "?format=rtjson", {"called_number": NUMBER, "source_ip": "203.0.113.10"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {
+        "version": "1.0",
+        "routing": "serial",
+        "routes": [
+            {"uri": "sip:37412345678@10.8.0.12:5060"},
+            {"uri": "sip:37412345678@10.8.0.13:5070"},
+        ],
+        "outcome": "routed",
+        "reason": "routed",
+        "sip_code": 302,
+        "sip_reason": "Moved Temporarily",
+        "dialpeer": {"id": world["dialpeer"].pk, "name": "AM"},
+        "rule": {
+            "id": world["rule"].pk,
+            "code": "374",
+            "label": "Armenia",
+            "name": "374 — Armenia",
+        },
+    }
+
+
+def test_rtjson_of_a_rejection_carries_the_answer_and_no_routes(op_api, world):
+    Customer.objects.filter(pk=world["customer"].pk).update(status="blocked")
+    doc = op_api.post(
+        URL + "?format=rtjson", {"called_number": NUMBER, "trunk": world["trunk"].pk}
+    ).json()
+    assert doc["routes"] == []
+    assert (doc["outcome"], doc["reason"], doc["sip_code"]) == ("rejected", "customer_blocked", 403)
+    unknown = op_api.post(
+        URL + "?format=rtjson", {"called_number": NUMBER, "source_ip": "198.18.0.1"}
+    ).json()
+    assert unknown["reason"] == "unknown_source" and unknown["sip_code"] is None
+    assert unknown["dialpeer"] is None and unknown["rule"] is None
+
+
+def test_patching_a_client_changes_the_very_next_decision(op_api, world):
+    first = route(op_api, called_number=NUMBER, trunk=world["trunk"].pk)
+    assert [t["client"]["name"] for t in first["targets"]] == ["gw-a", "gw-b"]
+    gw_a = reverse("api:vmgateclient-detail", args=[world["gw_a"].pk])
+    response = op_api.patch(gw_a, {"active_calls": 3}, format="json")
+    assert response.status_code == 200
+    loaded = route(op_api, called_number=NUMBER, trunk=world["trunk"].pk)
+    assert [t["client"]["name"] for t in loaded["targets"]] == ["gw-b", "gw-a"]
+    assert op_api.patch(gw_a, {"status": "off"}, format="json").status_code == 200
+    off = route(op_api, called_number=NUMBER, trunk=world["trunk"].pk)
+    assert [t["client"]["name"] for t in off["targets"]] == ["gw-b"]
+
+
+def test_deactivating_a_dialpeer_through_the_api_stops_routing(op_api, world):
+    url = reverse("api:dialpeer-detail", args=[world["dialpeer"].pk])
+    assert op_api.patch(url, {"is_active": False}, format="json").status_code == 200
+    d = route(op_api, called_number=NUMBER, trunk=world["trunk"].pk)
+    assert d["reason"] == "no_route"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"source_ip": "203.0.113.10"}, "called_number"),
+        ({"called_number": NUMBER}, "non_field_errors"),
+        ({"called_number": NUMBER, "source_ip": "203.0.113.10", "trunk": 1}, "non_field_errors"),
+        ({"called_number": NUMBER, "source_ip": "203.0.113.300"}, "source_ip"),
+        ({"called_number": NUMBER, "source_ip": "fe80::1%eth0"}, "source_ip"),
+        ({"called_number": NUMBER, "source_ip": ""}, "source_ip"),
+        ({"called_number": NUMBER, "source_ip": 3405803786}, "source_ip"),
+        ({"called_number": 9937412345678, "source_ip": "203.0.113.10"}, "called_number"),
+        ({"called_number": None, "source_ip": "203.0.113.10"}, "called_number"),
+        ({"called_number": ["99374"], "source_ip": "203.0.113.10"}, "called_number"),
+        ({"called_number": "9" * 65, "source_ip": "203.0.113.10"}, "called_number"),
+        ({"called_number": "99374\x00", "source_ip": "203.0.113.10"}, "called_number"),
+        ({"called_number": NUMBER, "trunk": "1"}, "trunk"),
+        ({"called_number": NUMBER, "trunk": True}, "trunk"),
+        ({"called_number": NUMBER, "trunk": 10**30}, "trunk"),
+        ({"called_number": NUMBER, "source_ip": "203.0.113.10", "at": "yesterday"}, "at"),
+        ({"called_number": NUMBER, "source_ip": "203.0.113.10", "at": 1700000000}, "at"),
+        ({"called_number": NUMBER, "source_ip": "203.0.113.10", "explain": "yes"}, "explain"),
+    ],
+)
+def test_malformed_requests_are_400_naming_the_field(op_api, world, body, field):
+    response = op_api.post(URL, body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b'"99374"', b"{"])
+def test_a_body_that_is_not_a_json_object_is_400(op_api, world, raw):
+    response = op_api.post(URL, raw, content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_a_trunk_of_another_tenant_reads_like_a_missing_one(op_api, world, other_tenant):
+    theirs = TrunkFactory(customer__tenant=other_tenant, tech_prefix="99")
+    forged = op_api.post(URL, {"called_number": NUMBER, "trunk": theirs.pk}, format="json")
+    missing = op_api.post(URL, {"called_number": NUMBER, "trunk": theirs.pk + 999}, format="json")
+    assert forged.status_code == missing.status_code == 400
+    assert forged.json() == missing.json()
+
+
+def test_another_tenants_networks_never_match(op_api, world, other_tenant):
+    theirs = TrunkFactory(customer__tenant=other_tenant, tech_prefix="99")
+    TrunkNetworkFactory(trunk=theirs, network="198.51.100.0/24")
+    d = route(op_api, called_number=NUMBER, source_ip="198.51.100.7")
+    assert d["reason"] == "unknown_source"
+
+
+def test_the_call_time_picks_the_rate(op_api, world):
+    RateFactory(
+        rate_plan=world["plan"],
+        code="374",
+        valid_since="2026-06-01T00:00:00Z",
+        rate_per_min=Decimal("0.09"),
+    )
+    early = route(op_api, called_number=NUMBER, trunk=world["trunk"].pk, at="2026-03-01T00:00:00Z")
+    late = route(op_api, called_number=NUMBER, trunk=world["trunk"].pk, at="2026-07-01T00:00:00Z")
+    assert early["rate"]["rate_per_min"] == "0.050000"
+    assert late["rate"]["rate_per_min"] == "0.090000"
+    assert late["at"] == "2026-07-01T00:00:00Z"
+
+
+def test_anonymous_is_401_and_a_viewer_token_may_look_routes_up(anon_api, viewer_api, world):
+    body = {"called_number": NUMBER, "source_ip": "203.0.113.10"}
+    assert anon_api.post(URL, body, format="json").status_code == 401
+    assert viewer_api.post(URL, body, format="json").json()["outcome"] == "routed"
+
+
+def test_another_tenants_operator_sees_none_of_it(other_op_api, world):
+    d = other_op_api.post(URL, {"called_number": NUMBER, "source_ip": "203.0.113.10"}).json()
+    assert d["reason"] == "unknown_source"
+    response = other_op_api.post(URL, {"called_number": NUMBER, "trunk": world["trunk"].pk})
+    assert response.status_code == 400
