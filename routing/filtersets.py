@@ -27,6 +27,10 @@ class TenantFilterSet(django_filters.FilterSet):
             qs = f.extra.get("queryset")
             if qs is not None and is_tenant_model(qs.model):
                 f.extra["queryset"] = scoped(qs, tenant)
+                # ModelChoiceFilter.field re-reads its own .queryset into extra: scope it too,
+                # or another tenant's id passes the filter's validation.
+                if hasattr(f, "queryset"):
+                    f.queryset = f.extra["queryset"]
 
 
 class NetworkFilterSet(TenantFilterSet):
