@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import Q
 
 from customers.models import Trunk
-from routing.models import Network, RoutingRule, VMGateClient
+from routing.models import Network, RoutingCheck, RoutingRule, RoutingTarget, VMGateClient
 from routing.queries import has_targets, has_usable_target
 from vmgate.widgets import SearchSelect
 
@@ -163,3 +163,51 @@ class RoutingRuleFilterSet(TenantFilterSet):
         if value == "no":
             return qs.exclude(has_targets())
         return qs
+
+
+class RoutingTargetFilterSet(TenantFilterSet):
+    """Targets by rule, kind and state (the API's list; the UI shows targets per rule)."""
+
+    rule = django_filters.ModelChoiceFilter(queryset=RoutingRule.objects.all(), label="Rule")
+    kind = django_filters.ChoiceFilter(
+        choices=[("network", "Network"), ("client", "VMGateClient"), ("sim_slot", "SIM slot")],
+        method="filter_kind",
+        label="Kind",
+    )
+    client = django_filters.ModelChoiceFilter(
+        queryset=VMGateClient.objects.all(), label="VMGateClient"
+    )
+    network = django_filters.ModelChoiceFilter(queryset=Network.objects.all(), label="Network")
+    is_active = django_filters.BooleanFilter(label="Active")
+
+    class Meta:
+        model = RoutingTarget
+        fields = []
+
+    def filter_kind(self, qs, name, value):
+        return qs.filter(**{f"{value}__isnull": False}) if value else qs
+
+
+class RoutingCheckFilterSet(TenantFilterSet):
+    """Saved routing checks by name, trunk, expected outcome and last result."""
+
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or number"}),
+    )
+    trunk = django_filters.ModelChoiceFilter(queryset=Trunk.objects.all(), label="Trunk")
+    expected_outcome = django_filters.ChoiceFilter(
+        choices=[("routed", "Routed"), ("rejected", "Rejected")], label="Expected outcome"
+    )
+    last_passed = django_filters.BooleanFilter(label="Passed last run")
+
+    class Meta:
+        model = RoutingCheck
+        fields = []
+
+    def search(self, qs, name, value):
+        value = _clean_text(value)
+        if not value:
+            return qs
+        return qs.filter(Q(name__icontains=value) | Q(called_number__startswith=value))
