@@ -1,8 +1,15 @@
 """API of the customers app: customers, trunks (with their networks), rate plans, rates."""
 
+import django_filters
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
+from customers.filtersets import (
+    CustomerFilterSet,
+    RateFilterSet,
+    RatePlanFilterSet,
+    TrunkFilterSet,
+)
 from customers.models import (
     CODECS,
     Customer,
@@ -20,7 +27,7 @@ from vmgate.api import (
     TenantModelSerializer,
     TenantModelViewSet,
 )
-from vmgate.apifilters import filterset_for
+from vmgate.tenancy import scoped
 
 
 class CustomerSerializer(TenantModelSerializer):
@@ -48,7 +55,7 @@ class CustomerViewSet(TenantModelViewSet):
 
     model = Customer
     serializer_class = CustomerSerializer
-    filterset_class = filterset_for("customers", "Customer")
+    filterset_class = CustomerFilterSet
 
 
 class NetworksField(serializers.ListField):
@@ -163,7 +170,7 @@ class TrunkViewSet(TenantModelViewSet):
     serializer_class = TrunkSerializer
     select_related = ("customer",)
     prefetch_related = ("networks",)
-    filterset_class = filterset_for("customers", "Trunk")
+    filterset_class = TrunkFilterSet
 
 
 class RatePlanSerializer(TenantModelSerializer):
@@ -177,7 +184,7 @@ class RatePlanViewSet(TenantModelViewSet):
 
     model = RatePlan
     serializer_class = RatePlanSerializer
-    filterset_class = filterset_for("customers", "RatePlan")
+    filterset_class = RatePlanFilterSet
 
 
 class RateSerializer(TenantModelSerializer):
@@ -196,9 +203,22 @@ class RateSerializer(TenantModelSerializer):
         ]
 
 
+class RateApiFilterSet(RateFilterSet):
+    """The UI's rate filters (code prefix, valid at) plus the plan, which the UI takes from
+    the URL of the plan's page."""
+
+    rate_plan = django_filters.ModelChoiceFilter(
+        queryset=lambda request: scoped(RatePlan, getattr(request, "tenant", None)),
+        label="Rate plan",
+    )
+
+    class Meta(RateFilterSet.Meta):
+        fields = ["rate_plan", *RateFilterSet.Meta.fields]
+
+
 class RateViewSet(TenantModelViewSet):
     """Rates of the tenant's rate plans (filter with ``?rate_plan=<id>``)."""
 
     model = Rate
     serializer_class = RateSerializer
-    filterset_class = filterset_for("customers", "Rate")
+    filterset_class = RateApiFilterSet

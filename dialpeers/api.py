@@ -1,8 +1,8 @@
 """API of the dialpeers app."""
 
+from dialpeers.filtersets import DialpeerFilterSet
 from dialpeers.models import Dialpeer
 from vmgate.api import TenantModelSerializer, TenantModelViewSet
-from vmgate.apifilters import filterset_for
 
 
 class DialpeerSerializer(TenantModelSerializer):
@@ -19,4 +19,4 @@ class DialpeerViewSet(TenantModelViewSet):
 
     model = Dialpeer
     serializer_class = DialpeerSerializer
-    filterset_class = filterset_for("dialpeers", "Dialpeer")
+    filterset_class = DialpeerFilterSet

@@ -14,6 +14,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from routing import engine
+from routing.filtersets import (
+    NetworkFilterSet,
+    RoutingCheckFilterSet,
+    RoutingRuleFilterSet,
+    RoutingTargetFilterSet,
+    VMGateClientFilterSet,
+)
 from routing.models import (
     Network,
     RoutingCheck,
@@ -32,7 +39,6 @@ from vmgate.api import (
     TenantModelViewSet,
 )
 from vmgate.api_auth import TenantPermission
-from vmgate.apifilters import filterset_for
 
 
 class NetworkSerializer(TenantModelSerializer):
@@ -46,7 +52,7 @@ class NetworkViewSet(TenantModelViewSet):
 
     model = Network
     serializer_class = NetworkSerializer
-    filterset_class = filterset_for("routing", "Network")
+    filterset_class = NetworkFilterSet
 
 
 class SimSlotSerializer(serializers.Serializer):
@@ -130,7 +136,7 @@ class VMGateClientViewSet(TenantModelViewSet):
     model = VMGateClient
     serializer_class = VMGateClientSerializer
     prefetch_related = ("slots",)
-    filterset_class = filterset_for("routing", "VMGateClient")
+    filterset_class = VMGateClientFilterSet
 
 
 class RoutingRuleSerializer(TenantModelSerializer):
@@ -145,7 +151,7 @@ class RoutingRuleViewSet(TenantModelViewSet):
 
     model = RoutingRule
     serializer_class = RoutingRuleSerializer
-    filterset_class = filterset_for("routing", "RoutingRule")
+    filterset_class = RoutingRuleFilterSet
 
 
 class RoutingTargetSerializer(TenantModelSerializer):
@@ -159,7 +165,7 @@ class RoutingTargetViewSet(TenantModelViewSet):
 
     model = RoutingTarget
     serializer_class = RoutingTargetSerializer
-    filterset_class = filterset_for("routing", "RoutingTarget")
+    filterset_class = RoutingTargetFilterSet
 
 
 class RoutingCheckSerializer(TenantModelSerializer):
@@ -187,7 +193,7 @@ class RoutingCheckViewSet(TenantModelViewSet):
 
     model = RoutingCheck
     serializer_class = RoutingCheckSerializer
-    filterset_class = filterset_for("routing", "RoutingCheck")
+    filterset_class = RoutingCheckFilterSet
 
 
 # --------------------------------------------------------------------------- route lookup

@@ -15,6 +15,7 @@
 
 import copy
 
+import django_filters
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -230,6 +231,32 @@ class TenantModelSerializer(serializers.ModelSerializer):
 # --------------------------------------------------------------------------- viewsets
 
 
+class StrictFilterBackend(DjangoFilterBackend):
+    """The UI's FilterSets, read strictly: a filter given twice, a boolean other than
+    ``true``/``false`` or an empty typed filter is a 400 (in a page form, empty means "any";
+    an API client that sends it has made a mistake the schema does not allow)."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        errors = {}
+        for name, flt in filterset.filters.items():
+            values = request.query_params.getlist(name)
+            if not values:
+                continue
+            if len(values) > 1 and not isinstance(flt, django_filters.MultipleChoiceFilter):
+                errors[name] = ["Give this filter once."]
+            elif isinstance(flt, django_filters.BooleanFilter):
+                if values[0] not in ("true", "false"):
+                    errors[name] = ["Use true or false."]
+            elif values[0] == "" and not isinstance(flt, django_filters.CharFilter):
+                errors[name] = ["This filter needs a value."]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return filterset
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This object is still in use."
@@ -237,9 +264,29 @@ class Conflict(exceptions.APIException):
 
 
 class StandardPagination(pagination.PageNumberPagination):
+    """``?page=N&page_size=M`` (default 50, at most 500); a malformed page_size is a 400,
+    not silently the default."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and 1 <= int(raw)):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: ["A positive integer is required."]}
+            )
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param["name"] == self.page_size_query_param:
+                param["schema"].update({"minimum": 1})
+            if param["name"] == self.page_query_param:
+                param["schema"].update({"minimum": 1})
+        return params
 
 
 class TenantModelViewSet(APIViewMixin, viewsets.ModelViewSet):
@@ -253,7 +300,7 @@ class TenantModelViewSet(APIViewMixin, viewsets.ModelViewSet):
     select_related = ()
     prefetch_related = ()
     pagination_class = StandardPagination
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):

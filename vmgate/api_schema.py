@@ -5,6 +5,8 @@ refusals: 400 field errors, 401/403 authentication and role, 404 missing (or ano
 tenant's) object, 409 refused delete.
 """
 
+import re
+
 ERROR_SCHEMA = {
     "type": "object",
     "description": "An error: ``detail`` for request-level errors, or field name → messages "
@@ -24,7 +26,29 @@ ERRORS = {
 }
 
 
+def _blank_or_pattern(node):
+    """``oneOf: [{pattern P}, {maxLength: 0}]`` where P already accepts "" would match ""
+    twice (invalid under oneOf): keep the pattern alone."""
+    if isinstance(node, dict):
+        one_of = node.get("oneOf")
+        if (
+            isinstance(one_of, list)
+            and len(one_of) == 2
+            and one_of[1] == {"type": "string", "maxLength": 0}
+            and "pattern" in one_of[0]
+            and re.search(one_of[0]["pattern"], "")
+        ):
+            del node["oneOf"]
+            node.update(one_of[0])
+        for value in node.values():
+            _blank_or_pattern(value)
+    elif isinstance(node, list):
+        for value in node:
+            _blank_or_pattern(value)
+
+
 def add_error_responses(result, generator, request, public):
+    _blank_or_pattern(result.get("components", {}))
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR_SCHEMA
     ref = {"$ref": "#/components/schemas/Error"}

@@ -467,3 +467,75 @@ def test_balance_is_a_decimal_string_both_ways(op_api, tenant):
     assert response.status_code == 201
     assert response.json()["balance"] == "10.1234"
     assert Customer.objects.get(pk=response.json()["id"]).balance == Decimal("10.1234")
+
+
+def test_list_filters_are_the_ui_filtersets_read_strictly(op_api, tenant):
+    from tests.factories import NetworkFactory, VMGateClientFactory
+
+    yerevan = NetworkFactory(tenant=tenant, name="Yerevan")
+    gyumri = NetworkFactory(tenant=tenant, name="Gyumri")
+    mine = VMGateClientFactory(network=yerevan, name="gw-yerevan")
+    VMGateClientFactory(network=gyumri, name="gw-gyumri", status="off")
+    rows = op_api.get(f"/api/v1/clients/?network={yerevan.pk}").json()["results"]
+    assert [r["id"] for r in rows] == [mine.pk]
+    rows = op_api.get("/api/v1/clients/?status=off").json()["results"]
+    assert [r["name"] for r in rows] == ["gw-gyumri"]
+    for bad in ("status=", "status=broken", "network=abc", "status=off&status=ready"):
+        assert op_api.get(f"/api/v1/clients/?{bad}").status_code == 400, bad
+
+
+def test_a_filter_on_another_tenants_row_reads_like_a_missing_one(op_api, tenant, other_tenant):
+    from tests.factories import NetworkFactory
+
+    theirs = NetworkFactory(tenant=other_tenant)
+    forged = op_api.get(f"/api/v1/clients/?network={theirs.pk}")
+    missing = op_api.get(f"/api/v1/clients/?network={theirs.pk + 10_000}")
+    assert forged.status_code == missing.status_code == 400
+    assert forged.json() == missing.json()
+
+
+def test_pagination_pages_and_refuses_a_malformed_page_size(op_api, tenant):
+    from tests.factories import NetworkFactory
+
+    for i in range(7):
+        NetworkFactory(tenant=tenant, name=f"N{i}")
+    page = op_api.get("/api/v1/networks/?page_size=5&page=2").json()
+    assert page["count"] == 7 and len(page["results"]) == 2
+    assert page["previous"] and page["next"] is None
+    for bad in ("0", "-1", "x", "null"):
+        assert op_api.get(f"/api/v1/networks/?page_size={bad}").status_code == 400
+    assert op_api.get("/api/v1/networks/?page=9").status_code == 404
+
+
+def test_rates_filter_by_plan_and_code_prefix(op_api, tenant, other_tenant):
+    mine = RatePlanFactory(tenant=tenant)
+    other_plan = RatePlanFactory(tenant=tenant)
+    theirs = RatePlanFactory(tenant=other_tenant)
+    keep = RateFactory(rate_plan=mine, code="3749")
+    RateFactory(rate_plan=mine, code="44")
+    RateFactory(rate_plan=other_plan, code="3749")
+    rows = op_api.get(f"/api/v1/rates/?rate_plan={mine.pk}&code=374").json()["results"]
+    assert [r["id"] for r in rows] == [keep.pk]
+    assert op_api.get(f"/api/v1/rates/?rate_plan={theirs.pk}").status_code == 400
+
+
+def test_trunks_filter_by_customer_is_tenant_scoped(op_api, tenant, other_tenant):
+    trunk = TrunkFactory(customer__tenant=tenant)
+    TrunkFactory(customer__tenant=tenant)
+    theirs = CustomerFactory(tenant=other_tenant)
+    rows = op_api.get(f"/api/v1/trunks/?customer={trunk.customer_id}").json()["results"]
+    assert [r["id"] for r in rows] == [trunk.pk]
+    forged = op_api.get(f"/api/v1/trunks/?customer={theirs.pk}")
+    missing = op_api.get(f"/api/v1/trunks/?customer={theirs.pk + 10_000}")
+    assert forged.status_code == missing.status_code == 400
+    assert forged.json() == missing.json()
+
+
+def test_routing_targets_filter_by_rule_kind_and_state(op_api, tenant):
+    target = RoutingTargetFactory(rule__tenant=tenant)
+    other = RoutingTargetFactory(rule__tenant=tenant, is_active=False)
+    rows = op_api.get(f"/api/v1/routing-targets/?rule={target.rule_id}").json()["results"]
+    assert [r["id"] for r in rows] == [target.pk]
+    rows = op_api.get("/api/v1/routing-targets/?is_active=false&kind=client").json()["results"]
+    assert [r["id"] for r in rows] == [other.pk]
+    assert op_api.get("/api/v1/routing-targets/?kind=network").json()["count"] == 0
