@@ -183,7 +183,6 @@ class TrunkDetailView(TenantDetailView):
         ctx = super().get_context_data(**kwargs)
         trunk = self.object
         ctx["networks"] = list(trunk.networks.order_by("network"))
-        ctx["dialpeers"] = list(trunk.dialpeers.select_related("rule").order_by("name", "pk"))
         ctx["history_rows"] = history_rows(trunk)
         ctx["delete_refusal"] = trunk_delete_refusal(trunk)
         return ctx

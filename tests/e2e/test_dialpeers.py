@@ -168,3 +168,30 @@ def test_list_filters_search_as_you_type_and_bulk_deactivate(
     assert "2 dialpeers deactivated." in page.inner_text("main")
     shot(page, "dialpeers-12-bulk-deactivated")
     assert not Dialpeer.objects.filter(is_active=True).exists()
+
+
+def test_trunk_detail_shows_its_routing_table(page, login, shot, operator, tenant, wiring):
+    trunk = wiring.trunks.get(name="acme-main")
+    for name, code, active in (("AM", "374", True), ("IT", "39", False)):
+        Dialpeer.objects.create(
+            tenant=tenant,
+            name=name,
+            customer=wiring,
+            trunk=trunk,
+            rule=RoutingRule.objects.get(tenant=tenant, code=code),
+            is_active=active,
+        )
+    login("op-a")
+    page.goto(trunk.get_absolute_url())
+    page.click("button:has-text('Routing table')")
+    table = page.get_by_test_id("trunk-routing-table")
+    table.wait_for()
+    # Bootstrap fades the tab in: screenshot once it is fully shown.
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('#tab-dialpeers')).opacity === '1'"
+    )
+    rows = table.locator("[data-testid=routing-row]")
+    assert rows.count() == 2
+    assert "374" in rows.nth(0).inner_text() and "Armenia" in rows.nth(0).inner_text()
+    assert "carries no traffic" in rows.nth(1).inner_text()
+    shot(page, "dialpeers-13-trunk-routing-table")
