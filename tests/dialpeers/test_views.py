@@ -369,6 +369,8 @@ def test_add_page_says_what_to_create_first_when_nothing_exists(op_client, tenan
     assert 'data-testid="prerequisites"' in body
     assert "no customer with a trunk" in body
     assert "no routing rule with targets" in body
+    for name in ("customers:customer_add", "customers:trunk_add", "routing:routingrule_add"):
+        assert f'href="{reverse(name)}"' in body
 
 
 def test_add_page_says_nothing_when_a_trunk_and_a_rule_with_targets_exist(op_client, tenant):
