@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from customers.models import Trunk
 from routing.models import Network, RoutingCheck, RoutingRule, RoutingTarget, VMGateClient
-from routing.queries import has_targets, has_usable_target
+from routing.queries import code_prefix_q, has_targets, has_usable_target
 from vmgate.widgets import SearchSelect
 
 
@@ -86,7 +86,7 @@ def search_rules(qs, value):
     if not value:
         return qs
     if value.isascii() and value.isdigit():
-        return qs.filter(code__startswith=value)
+        return qs.filter(code_prefix_q(value)) if len(value) <= 15 else qs.none()
     if value in ("*", "* (any)", "any"):
         return qs.filter(code="")
     return qs.filter(label__icontains=value)

@@ -167,7 +167,11 @@ class RoutingRule(TenantOwned):
 
     class Meta:
         ordering = ["code", "id"]
-        indexes = [models.Index(fields=["tenant", "code"], name="rule_tenant_code")]
+        indexes = [
+            models.Index(fields=["tenant", "code"], name="rule_tenant_code"),
+            # Covers the rules list's order (code, id): a late page skips index entries.
+            models.Index(fields=["tenant", "code", "id"], name="rule_tenant_code_id"),
+        ]
 
     def __str__(self):
         return code_display(self.code, self.label)

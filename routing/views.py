@@ -23,7 +23,7 @@ from routing.forms import (
     VMGateClientForm,
 )
 from routing.models import Network, RoutingRule, RoutingTarget, VMGateClient
-from routing.queries import annotate_networks, annotate_rules
+from routing.queries import KeyPagedQuerySet, annotate_networks, annotate_rules
 from routing.tables import NetworkTable, RoutingRuleTable, VMGateClientTable
 from vmgate.history import history_rows
 from vmgate.tenancy import scoped
@@ -193,6 +193,9 @@ class RoutingRuleListView(TenantListView):
     table_class = RoutingRuleTable
     filterset_class = RoutingRuleFilterSet
     add_label = "Add Rule"
+
+    def get_queryset(self):
+        return KeyPagedQuerySet.wrap(super().get_queryset())
 
 
 class RoutingRuleDetailView(TenantDetailView):

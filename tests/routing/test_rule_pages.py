@@ -457,3 +457,14 @@ def test_rule_list_query_count_is_flat_with_trunk_scoped_rules(op_client, tenant
         body = op_client.get(url).content.decode()
     assert len(many) == len(one), [q["sql"] for q in many.captured_queries]
     assert body.count(" / trunk-") == 25
+
+
+def test_rule_list_pages_in_code_order_and_searches_exact_prefixes(op_client, tenant):
+    codes = [f"{n}" for n in range(3700, 3730)] + ["374", "37", "3", "374999999999999"]
+    rules = {c: RoutingRuleFactory(tenant=tenant, code=c) for c in codes}
+    ordered = [rules[c].pk for c in sorted(codes)]
+    assert rule_rows(op_client) == ordered[:25]
+    assert rule_rows(op_client, page=2) == ordered[25:]
+    assert rule_rows(op_client, page=2, sort="-code") == list(reversed(ordered))[25:]
+    assert rule_rows(op_client, q="374") == [rules["374"].pk, rules["374999999999999"].pk]
+    assert rule_rows(op_client, q="3" * 16) == []
