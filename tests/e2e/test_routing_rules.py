@@ -27,6 +27,8 @@ def test_operator_builds_rule_374_with_two_targets_and_switches_to_priority(
 
     page.goto("/routing/rules/")
     page.get_by_role("link", name="Add Rule").click()
+    page.wait_for_url("**/routing/rules/add/")  # loaded: htmx has bound the blur trigger
+    settled(page)
     page.fill("input[name=code]", "374")
     page.locator("input[name=code]").blur()
     page.wait_for_function("document.querySelector('input[name=label]').value === 'Armenia'")
@@ -92,6 +94,7 @@ def test_operator_adds_a_client_with_three_sim_slots(page, login, shot, operator
     network = NetworkFactory(tenant=tenant, name="Gyumri site")
     login("op-a")
     page.goto("/routing/clients/add/")
+    settled(page)
     page.fill("input[name=name]", "gw-gyumri-1")
     page.fill("input[name=node_id]", "node-g1")
     page.locator("#id_network_search").fill("Gyumri")
