@@ -15,11 +15,10 @@ from tests.sip.edge import Gunicorn, Kamailio
 
 
 def database_url(settings_dict) -> str:
-    if settings_dict["ENGINE"] != "django.db.backends.postgresql":
-        raise RuntimeError(
-            "the SIP edge suite shares its test database with gunicorn: run it on PostgreSQL "
-            "(DATABASE_URL=postgres://...), as CI does"
-        )
+    """The test database as a DATABASE_URL for gunicorn (PostgreSQL, or SQLite's file)."""
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        assert "memory" not in str(settings_dict["NAME"]), "an in-memory test database"
+        return f"sqlite:///{settings_dict['NAME']}"
     user = quote(settings_dict.get("USER") or "", safe="")
     password = quote(settings_dict.get("PASSWORD") or "", safe="")
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
