@@ -78,10 +78,14 @@ def prepare(out: Path, wanted: int) -> None:
         .values_list("rule__code", flat=True)[: wanted * 5]
     )
     rng = random.Random(8)
-    numbers = []
-    for code in codes:
+    numbers, seen = [], set()
+    for attempt in range(wanted * 3):
+        code = codes[attempt % len(codes)] if codes else ""
         tail = "".join(rng.choice("0123456789") for _ in range(max(1, 12 - len(code))))
         number = f"{trunk.tech_prefix}{code}{tail}"[: len(trunk.tech_prefix) + 24]
+        if number in seen:
+            continue
+        seen.add(number)
         decision = route_call(tenant, called_number=number, source_ip=SOURCE_IP)
         if decision.outcome == "routed":
             numbers.append(number)
