@@ -127,6 +127,34 @@ def test_manual_example_through_real_sip(edge, carrier, sip_dir, tenant):
     assert contacts(call(edge, sip_dir, TECH + "37412345").answer)[0][0].endswith("@10.8.0.12:5060")
 
 
+def test_a_network_target_gives_one_contact_per_ready_client_in_load_order(
+    edge, carrier, sip_dir, tenant
+):
+    fleet = NetworkFactory(tenant=tenant, name="Fleet")
+    clients = [
+        VMGateClientFactory(
+            network=fleet,
+            tenant=tenant,
+            name=f"fleet-{i}",
+            sip_uri=f"sip:10.20.0.{i}:5060",
+            active_calls=20 - i,
+        )
+        for i in range(1, 19)
+    ]
+    VMGateClientFactory(network=fleet, tenant=tenant, status=VMGateClient.OFF)
+    rule = RoutingRuleFactory(tenant=tenant, code="44", label="UK")
+    RoutingTargetFactory(rule=rule, client=None, network=fleet)
+    DialpeerFactory(trunk=carrier.trunk, rule=rule, name="A to UK")
+
+    answer = call(edge, sip_dir, TECH + "447700900").answer
+    assert answer.code == 302
+    # least active calls first: the last client created has the fewest
+    expected = ["sip:447700900@" + c.sip_uri.removeprefix("sip:") for c in reversed(clients)]
+    got = contacts(answer)
+    assert [uri for uri, _ in got] == expected
+    assert [q for _, q in got] == [round(1 - i / 100, 2) for i in range(18)]
+
+
 def test_blocked_customer_gets_403(edge, carrier, sip_dir):
     Customer.objects.filter(pk=carrier.customer.pk).update(status=Customer.BLOCKED)
     answer = call(edge, sip_dir, TECH + "37412345").answer
