@@ -49,6 +49,7 @@ DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
   "$PY" -m gunicorn vmgate.wsgi -b "127.0.0.1:$HTTP_PORT" -w "$WORKERS" --timeout 600 \
   >"$OUT/gunicorn.log" 2>&1 </dev/null &
 pids+=($!)
+GUNICORN_PID=$!
 
 TOKEN=$(head -n1 "$OUT/token")
 NUMBER=$(sed -n 2p "$OUT/numbers.csv" | tr -d ';')
@@ -83,17 +84,57 @@ echo "== kamailio ($CHILDREN children) on udp:127.0.0.1:$SIP_PORT"
   --children "$CHILDREN" --pike-density 1000000 >/dev/null
 kamailio -f "$OUT/kamailio/kamailio.cfg" -DD -E >"$OUT/kamailio.log" 2>&1 </dev/null &
 pids+=($!)
+KAMAILIO_PID=$!
 for _ in $(seq 1 100); do
   grep -q ":$(printf '%04X' "$SIP_PORT") " /proc/net/udp && break
   sleep 0.1
 done
 sleep 0.5
 
+cpu_snapshot() { # → "gunicorn kamailio pg:<pid>=<s>..." CPU seconds so far: the process
+  # trees, and each PostgreSQL backend serving the bench database (only backends alive at
+  # both ends of a step are counted). The machine is shared, so CPU per call says more than
+  # wall-clock rates.
+  "$PY" - "$GUNICORN_PID" "$KAMAILIO_PID" "$DB" <<'EOF'
+import os, subprocess, sys
+tick = os.sysconf("SC_CLK_TCK")
+def cpu(pid):
+    try:
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / tick
+    except OSError:
+        return 0.0
+def tree(pid):
+    out = [pid]
+    try:
+        kids = open(f"/proc/{pid}/task/{pid}/children").read().split()
+    except OSError:
+        kids = []
+    for k in kids:
+        out += tree(int(k))
+    return out
+pg = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tAc",
+    f"select pid from pg_stat_activity where datname = '{sys.argv[3]}'"],
+    capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout.split()
+print(f"{sum(cpu(p) for p in tree(int(sys.argv[1]))):.2f}",
+      f"{sum(cpu(p) for p in tree(int(sys.argv[2]))):.2f}",
+      *(f"pg:{p}={cpu(int(p)):.2f}" for p in pg))
+EOF
+}
+
 summarize() { # step dir, rate → one report line; exit status 0 when the step was clean
   "$PY" - "$1" "$2" "$DURATION" <<'EOF'
 import csv, glob, sys
 from pathlib import Path
 step, rate, duration = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+def snapshot(name):
+    fields = (step / name).read_text().split()
+    pg = dict(f[3:].split("=") for f in fields[2:])
+    return [float(fields[0]), float(fields[1])], {k: float(v) for k, v in pg.items()}
+(before, pg_before), (after, pg_after) = snapshot("cpu.before"), snapshot("cpu.after")
+before.append(sum(v for k, v in pg_before.items() if k in pg_after))
+after.append(sum(v for k, v in pg_after.items() if k in pg_before))
+sipp_cpu = sum(float(x) for x in (step / "sipp.cpu").read_text().split()[-1].split("_"))
 rows = list(csv.reader((step / "stats.csv").read_text().splitlines(), delimiter=";"))
 last = dict(zip(rows[0], rows[-1]))
 n = lambda k: int(last.get(k, "0") or 0)
@@ -112,21 +153,30 @@ print(f"{rate:>5} cps  calls {calls:>6}  ok {ok:>6}  failed {failed:>5}  unexpec
       f"  retrans {retrans:>4}  rt ms p50 {pct(50):6.1f}  p95 {pct(95):6.1f}"
       f"  p99 {pct(99):6.1f}  max {times[-1] if times else float('nan'):7.1f}"
       f"  {'clean' if clean else 'NOT CLEAN'}")
+if calls:
+    per = [(a - b) * 1000 / calls for a, b in zip(after, before)] + [sipp_cpu * 1000 / calls]
+    print(f"        CPU ms per call: gunicorn {per[0]:.2f}  kamailio {per[1]:.2f}"
+          f"  postgres {per[2]:.2f}  sipp {per[3]:.2f}  (total {sum(per):.2f})")
 sys.exit(0 if clean else 1)
 EOF
 }
 
 echo "== load: ${DURATION}s per step, load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/report.txt"
+TIMER=""
+[ -x /usr/bin/time ] && TIMER="/usr/bin/time -f %U_%S -o sipp.cpu"
 best=0
 for rate in $RATES; do
   step="$OUT/step-$rate"
   mkdir -p "$step"
-  (cd "$step" && sipp "127.0.0.1:$SIP_PORT" -sf "$ROOT/bench/sip_invite_302.xml" \
+  cpu_snapshot >"$step/cpu.before"
+  echo "0 0" >"$step/sipp.cpu"
+  (cd "$step" && $TIMER sipp "127.0.0.1:$SIP_PORT" -sf "$ROOT/bench/sip_invite_302.xml" \
     -inf "$OUT/numbers.csv" -i 127.0.0.1 -p "$(free_port udp)" \
     -r "$rate" -m $((rate * DURATION)) -l $((rate * 4)) -timeout $((DURATION + 40))s \
     -nostdin -max_recv_loops 10000 -max_sched_loops 10000 \
     -trace_stat -stf stats.csv -fd 5 -trace_rtt -rtt_freq 100 \
     >sipp.out 2>&1 </dev/null) || true
+  cpu_snapshot >"$step/cpu.after"
   if summarize "$step" "$rate" | tee -a "$OUT/report.txt"; then
     best=$rate
   else
