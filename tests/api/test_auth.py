@@ -213,3 +213,19 @@ def test_docs_page_loads_its_assets_from_our_own_static_files(client):
     body = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in body
     assert "https://" not in body and "http://" not in body.replace("http://testserver", "")
+
+
+def test_a_busy_token_is_resolved_once_a_second_not_once_a_request(op_api, tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from vmgate.api_auth import token_cache
+
+    op_api.get(reverse("api:me"))
+    with CaptureQueriesContext(connection) as cached:
+        assert op_api.get(reverse("api:me")).status_code == 200
+    token_cache.clear()
+    with CaptureQueriesContext(connection) as fresh:
+        assert op_api.get(reverse("api:me")).status_code == 200
+    assert len(cached) == 0
+    assert len(fresh) == 1

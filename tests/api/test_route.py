@@ -275,3 +275,29 @@ def test_another_tenants_operator_sees_none_of_it(other_op_api, world):
     assert d["reason"] == "unknown_source"
     response = other_op_api.post(URL, {"called_number": NUMBER, "trunk": world["trunk"].pk})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"called_number": NUMBER, "source_ip": "203.0.113.10"},
+        {"called_number": NUMBER, "source_ip": "203.0.113.10", "explain": True},
+        {"called_number": "99 1", "source_ip": "203.0.113.10"},
+        {"called_number": NUMBER, "trunk": 1},
+        {"called_number": NUMBER, "trunk": 2**63},
+        {"called_number": NUMBER, "trunk": 0},
+        {"called_number": NUMBER, "source_ip": " 203.0.113.10"},
+        {"called_number": NUMBER, "source_ip": "203.0.113.10", "explain": 1},
+        {"called_number": NUMBER, "source_ip": "203.0.113.10", "at": "2026-01-01T00:00:00Z"},
+        {"called_number": NUMBER},
+        [],
+    ],
+)
+def test_the_quick_path_accepts_only_what_the_serializer_accepts(body):
+    from routing.api import RouteLookupSerializer, quick_lookup
+
+    quick = quick_lookup(body)
+    full = RouteLookupSerializer(data=body)
+    if quick is not None:
+        assert full.is_valid(), full.errors
+        assert quick == dict(full.validated_data)
