@@ -86,10 +86,11 @@ class Dialpeer(TenantOwned):
         return qs.exclude(pk=self.pk).first()
 
     def validate_constraints(self, exclude=None):
-        # clean() already reported a duplicate, naming the existing dialpeer; don't repeat
-        # it with the constraint's anonymous message. The constraint stays the backstop.
-        if self.duplicate() is not None:
-            exclude = set(exclude or ()) | {"customer"}
+        # clean() checks the (customer, rule, trunk) combination itself and names the existing
+        # dialpeer; the constraint's anonymous message would only repeat it, or, when another
+        # operator commits between the two checks, replace it. The constraint stays the
+        # database backstop (an IntegrityError the views turn into the named error).
+        exclude = set(exclude or ()) | {"customer"}
         super().validate_constraints(exclude=exclude)
 
     def clean(self):

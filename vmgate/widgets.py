@@ -88,9 +88,13 @@ class SearchSelect(forms.Select):
         pks = []
         for v in values:
             try:
-                pks.append(pk_field.to_python(v))
+                pk = pk_field.to_python(v)
             except (ValidationError, TypeError, ValueError):
                 continue
+            # An id outside a 64-bit key cannot exist (and SQLite cannot even compare it).
+            if isinstance(pk, int) and not 0 < pk < 2**63:
+                continue
+            pks.append(pk)
         if pks:
             for obj in queryset.filter(pk__in=pks):
                 choices.append((obj.pk, field.label_from_instance(obj)))
