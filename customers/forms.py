@@ -14,9 +14,11 @@ from customers.models import (
     RatePlan,
     Trunk,
     TrunkNetwork,
+    default_codecs,
     overlaps_by_network,
 )
 from customers.netutils import normalise_network
+from customers.widgets import FastSelect
 from vmgate.forms import TenantModelForm
 from vmgate.widgets import SearchSelect
 
@@ -40,7 +42,7 @@ class CustomerForm(TenantModelForm):
     class Meta:
         model = Customer
         fields = ["name", "country", "email", "phone", "billing_type", *POSTPAID_FIELDS]
-        widgets = {"country": forms.Select(attrs={"data-searchable": "country"})}
+        widgets = {"country": FastSelect(attrs={"data-searchable": "country"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -162,6 +164,7 @@ class TrunkForm(TenantModelForm):
 
     codecs = forms.MultipleChoiceField(
         choices=CODEC_CHOICES,
+        initial=default_codecs,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-inline"}),
         help_text="Codecs this trunk may offer.",
     )

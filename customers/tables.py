@@ -13,7 +13,9 @@ STATUS_COLORS = {"active": "success", "blocked": "danger", "disabled": "secondar
 class CustomerTable(tables.Table):
     name = tables.Column(linkify=True)
     email = tables.Column(verbose_name="Email")
-    country = tables.Column()
+    # "country.code", not "country": tables2 would flatten the 250 country choices per row
+    # to find the display name.
+    country = tables.Column(accessor="country.code", order_by=("country",))
     billing_type = tables.Column(verbose_name="Type")
     balance = tables.Column(order_by=("balance",))
     trunk_count = tables.Column(verbose_name="Trunks", attrs={"td": {"class": "text-end"}})

@@ -10,6 +10,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views import View
 from django.views.decorators.http import require_GET
@@ -25,6 +26,7 @@ from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
 from customers.tables import CustomerTable, RatePlanTable, RateTable, TrunkTable
 from routing.dialplan import label_for_code
 from vmgate.history import history_rows
+from vmgate.paging import deferred_paging
 from vmgate.tenancy import scoped
 from vmgate.views import (
     TenantCreateView,
@@ -62,7 +64,7 @@ class CustomerListView(TenantListView):
     add_label = "+ Add Customer"
 
     def get_queryset(self):
-        return customers_with_counts(self.tenant)
+        return deferred_paging(customers_with_counts(self.tenant))
 
     def get_table_kwargs(self):
         return {**super().get_table_kwargs(), "currency": self.tenant.currency}
@@ -165,8 +167,8 @@ class TrunkListView(TenantListView):
     add_label = "+ Add trunk"
 
     def get_queryset(self):
-        return trunks_with_counts(scoped(Trunk, self.tenant)).select_related(
-            "customer", "rate_plan"
+        return deferred_paging(
+            trunks_with_counts(scoped(Trunk, self.tenant)).select_related("customer", "rate_plan")
         )
 
 
@@ -255,7 +257,7 @@ class RatePlanListView(TenantListView):
     add_label = "+ Add Plan"
 
     def get_queryset(self):
-        return rateplans_with_counts(self.tenant)
+        return deferred_paging(rateplans_with_counts(self.tenant))
 
 
 class RatePlanDetailView(TenantDetailView):
@@ -349,7 +351,14 @@ class RateListView(PlanMixin, TenantListView):
     add_label = "+ Add Destination"
 
     def get_queryset(self):
-        return scoped(Rate, self.tenant).filter(rate_plan=self.plan).with_validity()
+        # The page's keys come from the window query (sorting and "valid at" need it over
+        # the whole plan); its 25 rows then get valid-to/status by index lookups.
+        now = timezone.now()
+        rates = scoped(Rate, self.tenant).filter(rate_plan=self.plan)
+        return deferred_paging(
+            rates.with_validity(now),
+            rows=lambda pks: rates.filter(pk__in=pks).with_validity(now, window=False),
+        )
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

@@ -304,3 +304,9 @@ def test_trunk_list_filters_by_customer_status_rate_plan_and_search(op_client, t
     assert names(rate_plan=plan.pk) == {"alpha-sbc"}
     assert names(q="192.0.2") == {"beta-sbc"}
     assert names(sort="-ip_count") == {"alpha-sbc", "beta-sbc"}
+
+
+def test_the_add_form_starts_with_the_default_codecs_checked(op_client, tenant):
+    body = op_client.get(reverse(ADD)).content.decode()
+    assert 'id="id_codecs_0" checked' in body and 'id="id_codecs_1" checked' in body
+    assert 'id="id_codecs_2" checked' not in body
