@@ -63,12 +63,16 @@ def _fk_names(fields, records):
     return names
 
 
-def history_rows(obj, limit=50):
+def history_rows(obj, limit=50, children=()):
     """Newest-first list of {"when", "who", "action", "changes": [(label, old, new), ...]}.
 
     ``changes`` of a "created" row lists the initial non-empty values (old is "—"); a
     "deleted" row lists none. ``who`` is the user's username, or "system" when the change
     came from outside a request (shell, import, data migration).
+
+    ``children``: ``(label, historical queryset, field name)`` triples whose records show
+    as changes of ``obj`` (a trunk's authorized IPs: added "— → 203.0.113.10/32", removed
+    "203.0.113.10/32 → —"); one more query per child kind.
     """
     history_manager = obj.history
     history_model = history_manager.model
@@ -110,6 +114,46 @@ def history_rows(obj, limit=50):
                 "who": user.get_username() if user is not None else "system",
                 "action": action,
                 "changes": changes,
+            }
+        )
+    for label, child_history, field_name in children:
+        rows.extend(_child_rows(label, child_history, field_name, limit))
+    if children:
+        rows.sort(key=lambda row: row["when"], reverse=True)
+        rows = rows[:limit]
+    return rows
+
+
+def _child_rows(label, child_history, field_name, limit):
+    records = list(
+        child_history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : 2 * limit
+        ]
+    )
+    id_field = child_history.model.instance_type._meta.pk.attname
+    rows = []
+    for index, record in enumerate(records[:limit]):
+        value = getattr(record, field_name)
+        if record.history_type == "+":
+            change = (label, EMPTY, value)
+        elif record.history_type == "-":
+            change = (label, value, EMPTY)
+        else:
+            own_id = getattr(record, id_field)
+            previous = next(
+                (r for r in records[index + 1 :] if getattr(r, id_field) == own_id), None
+            )
+            old = getattr(previous, field_name) if previous is not None else EMPTY
+            if old == value:
+                continue
+            change = (label, old, value)
+        user = record.history_user
+        rows.append(
+            {
+                "when": record.history_date,
+                "who": user.get_username() if user is not None else "system",
+                "action": "changed",
+                "changes": [change],
             }
         )
     return rows
