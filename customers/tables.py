@@ -15,7 +15,7 @@ class CustomerTable(tables.Table):
     email = tables.Column(verbose_name="Email")
     # "country.code", not "country": tables2 would flatten the 250 country choices per row
     # to find the display name.
-    country = tables.Column(accessor="country.code", order_by=("country",))
+    country = tables.Column(accessor="country__code", order_by=("country",))
     billing_type = tables.Column(verbose_name="Type")
     balance = tables.Column(order_by=("balance",))
     trunk_count = tables.Column(verbose_name="Trunks", attrs={"td": {"class": "text-end"}})

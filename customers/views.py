@@ -185,7 +185,16 @@ class TrunkDetailView(TenantDetailView):
         ctx = super().get_context_data(**kwargs)
         trunk = self.object
         ctx["networks"] = list(trunk.networks.order_by("network"))
-        ctx["history_rows"] = history_rows(trunk)
+        ctx["history_rows"] = history_rows(
+            trunk,
+            children=[
+                (
+                    "authorized IP",
+                    TrunkNetwork.history.filter(trunk_id=trunk.pk),
+                    "network",
+                )
+            ],
+        )
         ctx["delete_refusal"] = trunk_delete_refusal(trunk)
         return ctx
 

@@ -310,3 +310,17 @@ def test_the_add_form_starts_with_the_default_codecs_checked(op_client, tenant):
     body = op_client.get(reverse(ADD)).content.decode()
     assert 'id="id_codecs_0" checked' in body and 'id="id_codecs_1" checked' in body
     assert 'id="id_codecs_2" checked' not in body
+
+
+def test_trunk_history_shows_authorized_ips_added_and_removed_by_whom(op_client, tenant):
+    trunk = TrunkFactory(customer__tenant=tenant, tech_prefix="77")
+    old = TrunkNetworkFactory(trunk=trunk, network="203.0.113.10/32")
+    op_client.post(
+        reverse("customers:trunk_edit", args=[trunk.pk]),
+        edit_data(trunk, [(old.pk, old.network, True), (None, "192.0.2.0/24", False)]),
+    )
+    rows = op_client.get(trunk.get_absolute_url()).context["history_rows"]
+    changes = [(r["who"], c) for r in rows for c in r["changes"] if c[0] == "authorized IP"]
+    assert ("op-a", ("authorized IP", "—", "192.0.2.0/24")) in changes
+    assert ("op-a", ("authorized IP", "203.0.113.10/32", "—")) in changes
+    assert [r["when"] for r in rows] == sorted((r["when"] for r in rows), reverse=True)
