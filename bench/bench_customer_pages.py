@@ -72,7 +72,7 @@ def pages(tenant):
         ("trunks filtered", trunks, {"status": "active", "rate_plan": small_plan.pk, "q": "sbc"}),
         ("trunks late", trunks, {"page": last_trunks}),
         ("destinations first", rates, {}),
-        ("destinations filtered", rates, {"code": "37", "valid_at": "2026-06-01"}),
+        ("destinations filtered", rates, {"code": "21", "valid_at": "2026-06-01"}),
         ("destinations broad filter", rates, {"code": "2", "valid_at": "2026-06-01"}),
         ("destinations late", rates, {"page": last_rates}),
     ]
