@@ -812,7 +812,11 @@ def route_call(tenant, *, called_number, trunk=None, source_ip=None, at=None, ex
                 raise IngressError("Unknown trunk.")
     ip = parse_source_ip(source_ip) if source_ip is not None else None
     at = normalise_at(at)
-    return decide_from_db(tenant, called_number, trunk_id, ip, at, explain=explain)
+    if explain:
+        return decide_from_db(tenant, called_number, trunk_id, ip, at, explain=True)
+    from routing import route_index
+
+    return route_index.decide(tenant, called_number, trunk_id, ip, at)
 
 
 # --- the database loader (reference implementation; serves explain=True) -------------------

@@ -1,0 +1,832 @@
+"""The in-process, per-tenant routing index that serves live decisions without the ORM.
+
+Shape (one :class:`TenantIndex` per tenant, built on the first decision for that tenant):
+
+* ``routes[trunk_id]`` — a dict ``code → packed (dialpeer id, rule id)`` holding, per code,
+  only the winner among *eligible* links (active dialpeer of the trunk's customer, active
+  rule, unscoped or scoped to this trunk; ties resolved: trunk-scoped first, then the lowest
+  dialpeer id), plus the tuple of code lengths present. A decision probes only those
+  lengths, longest first: its cost does not grow with the dialpeers of the trunk or the
+  rules of the tenant.
+* ingress by source IP: per IP version a dict ``prefix length → {network address → trunk
+  ids}``, probed once per prefix length present (≤ 33 / 129 probes), never a scan.
+* trunks, customers, clients, SIM slots and network membership as dicts of snapshots;
+  rate plans as ``code → rates newest first`` plus the lengths present.
+* rule details (label, assignment, targets) and dialpeer names are loaded on first use and
+  cached, so the cold start only reads what ranking needs.
+
+Freshness: database triggers append every change of a routing table to
+``routing_routechange`` in the same transaction (see ``routing/changelog.py``). An index
+polls that log at most every :data:`POLL_INTERVAL` seconds, and immediately on the next
+decision after this process wrote anything (a connection execute-wrapper notices every
+INSERT/UPDATE/DELETE). It then reloads only what changed: the affected (trunk, code) entries,
+one trunk's networks, one client's state, one (plan, code) rate list… On PostgreSQL the
+poll asks for rows whose transaction id is ≥ the ``xmin`` of the previous poll's snapshot,
+so a transaction that commits late is never missed; rows already applied are skipped.
+Rows of this connection's own open transaction are applied too (so a test or view sees its
+own writes) and re-applied once that transaction is over, which undoes them if it rolled
+back.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+from django.db.models import F, Q
+
+from routing import engine as E
+from routing.changelog import TABLE as CHANGE_TABLE
+
+#: Seconds between polls of the change log when this process did not write.
+POLL_INTERVAL = 0.5
+#: Change-log rows older than this are pruned; an index idle for half of it rebuilds.
+LOG_RETENTION = timedelta(hours=24)
+#: Lazily cached rule details / dialpeer names are dropped wholesale past this many.
+DETAIL_CACHE_MAX = 500_000
+#: (dialpeer id, rule id) packed in one int: smaller than a tuple for a million entries.
+SHIFT = 1 << 42
+
+_indexes: dict[int, TenantIndex] = {}
+_indexes_lock = threading.Lock()
+_write_seq = 0  # bumped whenever this process sends a write statement
+_rollback_seq = 0  # bumped on every ROLLBACK [TO SAVEPOINT] statement
+
+
+def note_write():
+    global _write_seq
+    _write_seq += 1
+
+
+def note_rollback():
+    global _rollback_seq
+    _rollback_seq += 1
+    note_write()
+
+
+_WRITE_VERBS = frozenset(("INSERT", "UPDATE", "DELETE"))
+
+
+def _write_watcher(execute, sql, params, many, context):
+    """Execute-wrapper installed on every connection: a write means "poll before the next
+    decision", both now (own transaction) and after commit (other threads' connections)."""
+    if isinstance(sql, str):
+        verb = sql.lstrip()[:8].upper()
+        if verb[:6] in _WRITE_VERBS:
+            note_write()
+            conn = context["connection"]
+            if conn.in_atomic_block:
+                conn.on_commit(note_write)
+        elif verb == "ROLLBACK":
+            note_rollback()
+    return execute(sql, params, many, context)
+
+
+def install_write_watcher(sender=None, connection=None, **kwargs):
+    if connection is not None and _write_watcher not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_write_watcher)
+
+
+def reset():
+    """Forget every index (tests; a management command after a bulk load)."""
+    with _indexes_lock:
+        _indexes.clear()
+
+
+def get_index(tenant_id):
+    idx = _indexes.get(tenant_id)
+    if idx is None:
+        with _indexes_lock:
+            idx = _indexes.get(tenant_id)
+            if idx is None:
+                idx = TenantIndex(tenant_id)
+                idx.build()
+                _indexes[tenant_id] = idx
+                return idx
+    idx.maybe_sync()
+    return idx
+
+
+@dataclass(slots=True)
+class RuleDetail:
+    ref: E.RuleRef
+    specs: tuple
+    version: int = -1
+    entries: list = field(default_factory=list)
+    ordered: list = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PlanEntry:
+    id: int
+    name: str
+    currency: str
+    status: str
+    table: dict = field(default_factory=dict)
+    lengths: tuple = ()
+
+
+class TenantIndex:
+    """Everything one tenant's live decisions read. See the module docstring."""
+
+    def __init__(self, tenant_id):
+        self.tenant_id = tenant_id
+        self.lock = threading.RLock()
+        self.vendor = connection.vendor
+        self._clear()
+
+    def _clear(self):
+        self.trunks = {}
+        self.customers = {}
+        self.plans = {}
+        self.routes = {}  # trunk id → (table, lengths)
+        self.nets = {4: {}, 6: {}}
+        self.net_lengths = {4: (), 6: ()}
+        self.trunk_nets = {}
+        self.clients = {}
+        self.slots = {}
+        self.client_slots = {}
+        self.network_clients = {}
+        self.clients_version = 0
+        self.rule_cache = {}
+        self.dp_cache = {}
+        # change-log position
+        self.xmin = 0
+        self.seen = {}
+        self.last_id = 0
+        self.last_token = None
+        self.tentative_xid = None
+        self.tentative = []
+        self.build_xid = None
+        self.uncertain = False
+        self.rollback_seq = _rollback_seq
+        self.last_poll = 0.0
+        self.last_poll_wall = datetime.now(UTC)
+        self.write_seq = _write_seq
+        self.builds = 0
+
+    # --- building ------------------------------------------------------------------------
+
+    def build(self):
+        """Load everything ranking needs for the tenant (the cold start)."""
+        from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
+        from routing.models import SimSlot, VMGateClient
+
+        with self.lock:
+            self._clear()
+            self.builds += 1
+            self._mark_position()
+            tid = self.tenant_id
+            for row in Trunk.objects.filter(tenant_id=tid).values_list(
+                "id", "name", "tech_prefix", "status", "customer_id", "rate_plan_id"
+            ):
+                self.trunks[row[0]] = E.TrunkRef(*row)
+            for c in Customer.objects.filter(tenant_id=tid).values_list(*_CUSTOMER_FIELDS):
+                self.customers[c[0]] = E.CustomerRef(*c)
+            for trunk_id, network in TrunkNetwork.objects.filter(trunk__tenant_id=tid).values_list(
+                "trunk_id", "network"
+            ):
+                self._add_network(trunk_id, network)
+            self._refresh_net_lengths()
+            for p in RatePlan.objects.filter(tenant_id=tid).values_list(
+                "id", "name", "currency", "status"
+            ):
+                self.plans[p[0]] = PlanEntry(*p)
+            rates = {}
+            for r in (
+                Rate.objects.filter(rate_plan__tenant_id=tid)
+                .values_list(*_RATE_FIELDS)
+                .iterator(chunk_size=20_000)
+            ):
+                rates.setdefault(r[1], []).append(r)
+            for plan_id, rows in rates.items():
+                plan = self.plans.get(plan_id)
+                if plan is not None:
+                    self._set_plan_rates(plan, rows)
+            for c in VMGateClient.objects.filter(tenant_id=tid).values_list(*_CLIENT_FIELDS):
+                self._set_client(E.ClientRef(*c))
+            for s in SimSlot.objects.filter(client__tenant_id=tid).values_list(*_SLOT_FIELDS):
+                self.slots[s[0]] = E.SlotRef(*s)
+                self.client_slots.setdefault(s[1], set()).add(s[0])
+            for ids in self.network_clients.values():
+                ids.sort()
+            self._load_routes(None)
+
+    def _load_routes(self, trunk_ids, codes=None):
+        """(Re)compute route entries: every trunk (None), or ``trunk_ids`` (optionally only
+        ``codes`` of them). Returns ``{trunk: {code: packed}}`` for what was read."""
+        from dialpeers.models import Dialpeer
+
+        qs = Dialpeer.objects.filter(
+            tenant_id=self.tenant_id,
+            is_active=True,
+            rule__is_active=True,
+            customer_id=F("trunk__customer_id"),
+        ).filter(Q(rule__trunk__isnull=True) | Q(rule__trunk_id=F("trunk_id")))
+        if trunk_ids is not None:
+            qs = qs.filter(trunk_id__in=list(trunk_ids))
+        if codes is not None:
+            qs = qs.filter(rule__code__in=list(codes))
+        best = {}  # (trunk, code) → (scoped_rank, dp id, rule id)
+        intern = _intern
+        rows = qs.order_by().values_list(
+            "trunk_id", "rule__code", "id", "rule_id", "rule__trunk_id"
+        )
+        if trunk_ids is None:
+            rows = rows.iterator(chunk_size=50_000)  # a server-side cursor: bounded memory
+        for trunk_id, code, dp_id, rule_id, scope in rows:
+            key = (trunk_id, intern(code))
+            cand = (0 if scope else 1, dp_id, rule_id)
+            cur = best.get(key)
+            if cur is None or cand < cur:
+                best[key] = cand
+        found = {}
+        for (trunk_id, code), (_, dp_id, rule_id) in best.items():
+            found.setdefault(trunk_id, {})[code] = dp_id * SHIFT + rule_id
+        if trunk_ids is None and codes is None:
+            self.routes = {t: (table, _lengths(table)) for t, table in found.items()}
+        return found
+
+    def _add_network(self, trunk_id, network):
+        net = ipaddress.ip_network(network, strict=False)
+        key = (net.version, int(net.network_address), net.prefixlen)
+        self.trunk_nets.setdefault(trunk_id, []).append(key)
+        bucket = self.nets[net.version].setdefault(net.prefixlen, {})
+        bucket.setdefault(key[1], []).append(trunk_id)
+
+    def _remove_networks(self, trunk_id):
+        for version, addr, plen in self.trunk_nets.pop(trunk_id, ()):
+            bucket = self.nets[version].get(plen, {})
+            ids = [t for t in bucket.get(addr, ()) if t != trunk_id]
+            if ids:
+                bucket[addr] = ids
+            else:
+                bucket.pop(addr, None)
+                if not bucket:
+                    self.nets[version].pop(plen, None)
+
+    def _refresh_net_lengths(self):
+        self.net_lengths = {v: tuple(sorted(self.nets[v], reverse=True)) for v in (4, 6)}
+
+    def _set_plan_rates(self, plan, rows):
+        table = {}
+        for r in rows:
+            rate = E.RateRef(
+                r[0], plan.id, plan.name, plan.currency, _intern(r[2]), _intern(r[3]), *r[4:]
+            )
+            table.setdefault(rate.code, []).append(rate)
+        for versions in table.values():
+            versions.sort(key=lambda x: (x.valid_since, x.id), reverse=True)
+        plan.table = table
+        plan.lengths = _lengths(table)
+
+    def _set_client(self, ref):
+        old = self.clients.get(ref.id)
+        if old is not None and old.network_id != ref.network_id:
+            members = self.network_clients.get(old.network_id)
+            if members and ref.id in members:
+                members.remove(ref.id)
+        self.clients[ref.id] = ref
+        members = self.network_clients.setdefault(ref.network_id, [])
+        if ref.id not in members:
+            members.append(ref.id)
+            members.sort()
+
+    # --- the change log ------------------------------------------------------------------
+
+    def _mark_position(self):
+        """Remember where the log stands before a build reads anything."""
+        with connection.cursor() as cur:
+            if self.vendor == "postgresql":
+                cur.execute(
+                    "SELECT txid_snapshot_xmin(txid_current_snapshot()), "
+                    "txid_current_if_assigned(), c.id, c.xid "
+                    f"FROM (SELECT 1) AS one LEFT JOIN {CHANGE_TABLE} c ON c.tenant_id = %s "
+                    "AND c.xid >= txid_snapshot_xmin(txid_current_snapshot())",
+                    [self.tenant_id],
+                )
+                rows = cur.fetchall()
+                self.xmin, self.build_xid = rows[0][0], rows[0][1]
+                # What is visible now is in the build: later polls need not apply it again.
+                self.seen = {cid: xid for _, _, cid, xid in rows if cid is not None}
+            else:
+                cur.execute(
+                    f"SELECT id, token FROM {CHANGE_TABLE} WHERE tenant_id = %s "
+                    "ORDER BY id DESC LIMIT 1",
+                    [self.tenant_id],
+                )
+                row = cur.fetchone()
+                self.last_id, self.last_token = row if row else (0, None)
+                self.build_xid = "atomic" if connection.in_atomic_block else None
+        self.uncertain = self.build_xid is not None
+        self.rollback_seq = _rollback_seq
+        self.last_poll = time.monotonic()
+        self.last_poll_wall = datetime.now(UTC)
+        self.write_seq = _write_seq
+
+    def maybe_sync(self):
+        """Poll the change log if this process wrote since the last poll, if the last poll
+        is older than POLL_INTERVAL, or if the index holds rows of an open transaction."""
+        if (
+            not self.uncertain
+            and self.write_seq == _write_seq
+            and time.monotonic() - self.last_poll < POLL_INTERVAL
+        ):
+            return
+        self.sync()
+
+    def sync(self):
+        """Apply every change logged since the last poll."""
+        with self.lock:
+            if datetime.now(UTC) - self.last_poll_wall > LOG_RETENTION / 2:
+                self.build()
+                return
+            self.write_seq = _write_seq
+            self.last_poll = time.monotonic()
+            self.last_poll_wall = datetime.now(UTC)
+            if self.vendor == "postgresql":
+                changes = self._poll_postgresql()
+            else:
+                changes = self._poll_sqlite()
+            if changes is None:
+                self.build()
+                return
+            if changes:
+                self._apply(changes)
+
+    def _poll_postgresql(self):
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT txid_snapshot_xmin(txid_current_snapshot()), txid_current_if_assigned(), "
+                "c.id, c.xid, c.kind, c.obj_id, c.ref_id, c.code "
+                f"FROM (SELECT 1) AS one LEFT JOIN {CHANGE_TABLE} c "
+                "ON c.tenant_id = %s AND c.xid >= %s ORDER BY c.id",
+                [self.tenant_id, self.xmin],
+            )
+            rows = cur.fetchall()
+        xmin, own = rows[0][0], rows[0][1]
+        rolled_back = self.rollback_seq != _rollback_seq
+        self.rollback_seq = _rollback_seq
+        if self.build_xid is not None and (own != self.build_xid or rolled_back):
+            return None  # built from a transaction that ended or rolled back: start afresh
+        changes = []
+        if self.tentative and (own != self.tentative_xid or rolled_back):
+            # Rows of our own transaction were applied; it ended or rolled back (part of)
+            # its work: reload those items, which keeps a commit and undoes a rollback.
+            changes.extend(self.tentative)
+            if own != self.tentative_xid:
+                self.tentative, self.tentative_xid = [], None
+        seen = self.seen  # change id → xid, for rows that polls can still return
+        for _, _, cid, xid, kind, obj, ref, code in rows:
+            if cid is None or cid in seen:
+                continue
+            seen[cid] = xid
+            item = (xid, kind, obj, ref, code)
+            changes.append(item)
+            if own is not None and xid == own:
+                self.tentative.append(item)
+                self.tentative_xid = own
+        if xmin > self.xmin:
+            self.seen = {cid: x for cid, x in seen.items() if x >= xmin}
+            self.xmin = xmin
+        self.uncertain = bool(self.tentative) or self.build_xid is not None
+        return changes
+
+    def _poll_sqlite(self):
+        in_atomic = connection.in_atomic_block
+        rolled_back = self.rollback_seq != _rollback_seq
+        self.rollback_seq = _rollback_seq
+        if self.uncertain and (not in_atomic or rolled_back):
+            return None  # we read an open transaction that is over or rolled back
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT id, token, 0, kind, obj_id, ref_id, code FROM {CHANGE_TABLE} "
+                "WHERE tenant_id = %s AND id >= %s ORDER BY id",
+                [self.tenant_id, self.last_id],
+            )
+            rows = cur.fetchall()
+        if self.last_id:
+            if not rows or rows[0][0] != self.last_id or rows[0][1] != self.last_token:
+                return None  # a transaction we had read rolled back: start afresh
+            rows = rows[1:]
+        if rows:
+            self.last_id, self.last_token = rows[-1][0], rows[-1][1]
+            if in_atomic:
+                self.uncertain = True
+        return [r[2:] for r in rows]
+
+    def _apply(self, changes):
+        """Reload exactly what the change rows name."""
+        from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
+        from dialpeers.models import Dialpeer
+        from routing.models import SimSlot, VMGateClient
+
+        tid = self.tenant_id
+        customers, trunks, trunknets, plans, clients, targets = (set() for _ in range(6))
+        rates, buckets, rebuild = set(), set(), set()
+        rules = {}
+        dps = set()
+        for _, kind, obj, ref, code in changes:
+            if kind == "customer":
+                customers.add(obj)
+            elif kind == "trunk":
+                trunks.add(obj)
+            elif kind == "trunknet":
+                trunknets.add(obj)
+            elif kind == "plan":
+                plans.add(obj)
+            elif kind == "rate":
+                rates.add((obj, code or ""))
+            elif kind == "client":
+                clients.add(obj)
+            elif kind == "rule":
+                rules.setdefault(obj, set()).add(code or "")
+            elif kind == "target":
+                targets.add(obj)
+            elif kind == "dp":
+                dps.add(obj)
+                if code is None:
+                    rebuild.add(ref)
+                else:
+                    buckets.add((ref, code))
+
+        if customers:
+            found = {
+                c[0]: E.CustomerRef(*c)
+                for c in Customer.objects.filter(tenant_id=tid, id__in=customers).values_list(
+                    *_CUSTOMER_FIELDS
+                )
+            }
+            for cid in customers:
+                if cid in found:
+                    self.customers[cid] = found[cid]
+                else:
+                    self.customers.pop(cid, None)
+        if trunks:
+            found = {
+                row[0]: E.TrunkRef(*row)
+                for row in Trunk.objects.filter(tenant_id=tid, id__in=trunks).values_list(
+                    "id", "name", "tech_prefix", "status", "customer_id", "rate_plan_id"
+                )
+            }
+            for trunk_id in trunks:
+                old, new = self.trunks.get(trunk_id), found.get(trunk_id)
+                if new is None:
+                    self.trunks.pop(trunk_id, None)
+                    self.routes.pop(trunk_id, None)
+                    continue
+                self.trunks[trunk_id] = new
+                if old is None or old.customer_id != new.customer_id:
+                    rebuild.add(trunk_id)
+        if trunknets:
+            for trunk_id in trunknets:
+                self._remove_networks(trunk_id)
+            for trunk_id, network in TrunkNetwork.objects.filter(
+                trunk__tenant_id=tid, trunk_id__in=trunknets
+            ).values_list("trunk_id", "network"):
+                self._add_network(trunk_id, network)
+            self._refresh_net_lengths()
+        if plans:
+            found = {
+                p[0]: p
+                for p in RatePlan.objects.filter(tenant_id=tid, id__in=plans).values_list(
+                    "id", "name", "currency", "status"
+                )
+            }
+            for plan_id in plans:
+                row = found.get(plan_id)
+                if row is None:
+                    self.plans.pop(plan_id, None)
+                    continue
+                old = self.plans.get(plan_id)
+                plan = PlanEntry(*row)
+                if old is not None and (old.name, old.currency) == (plan.name, plan.currency):
+                    plan.table, plan.lengths = old.table, old.lengths
+                    self.plans[plan_id] = plan
+                else:
+                    self.plans[plan_id] = plan
+                    self._set_plan_rates(
+                        plan,
+                        Rate.objects.filter(rate_plan_id=plan_id).values_list(*_RATE_FIELDS),
+                    )
+                    rates = {(p, c) for p, c in rates if p != plan_id}
+        if rates:
+            by_plan = {}
+            for plan_id, code in rates:
+                by_plan.setdefault(plan_id, set()).add(code)
+            for plan_id, codes in by_plan.items():
+                plan = self.plans.get(plan_id)
+                if plan is None:
+                    continue
+                rows = Rate.objects.filter(
+                    rate_plan_id=plan_id, rate_plan__tenant_id=tid, code__in=codes
+                ).values_list(*_RATE_FIELDS)
+                fresh = PlanEntry(plan.id, plan.name, plan.currency, plan.status)
+                self._set_plan_rates(fresh, rows)
+                table = dict(plan.table)
+                for code in codes:
+                    if code in fresh.table:
+                        table[code] = fresh.table[code]
+                    else:
+                        table.pop(code, None)
+                plan.table, plan.lengths = table, _lengths(table)
+        if clients:
+            found = {
+                c[0]: E.ClientRef(*c)
+                for c in VMGateClient.objects.filter(tenant_id=tid, id__in=clients).values_list(
+                    *_CLIENT_FIELDS
+                )
+            }
+            slots = {}
+            for s in SimSlot.objects.filter(client_id__in=clients).values_list(*_SLOT_FIELDS):
+                slots.setdefault(s[1], []).append(E.SlotRef(*s))
+            for client_id in clients:
+                for slot_id in self.client_slots.pop(client_id, ()):
+                    self.slots.pop(slot_id, None)
+                ref = found.get(client_id)
+                if ref is None:
+                    old = self.clients.pop(client_id, None)
+                    if old is not None:
+                        members = self.network_clients.get(old.network_id)
+                        if members and client_id in members:
+                            members.remove(client_id)
+                    continue
+                self._set_client(ref)
+                for slot in slots.get(client_id, ()):
+                    self.slots[slot.id] = slot
+                    self.client_slots.setdefault(client_id, set()).add(slot.id)
+            self.clients_version += 1
+        for rule_id in set(rules) | targets:
+            self.rule_cache.pop(rule_id, None)
+        for dp_id in dps:
+            self.dp_cache.pop(dp_id, None)
+        if rules:
+            linked = (
+                Dialpeer.objects.filter(rule_id__in=list(rules))
+                .order_by()
+                .values_list("rule_id", "trunk_id")
+            )
+            for rule_id, trunk_id in linked.distinct():
+                for code in rules[rule_id]:
+                    buckets.add((trunk_id, code))
+        buckets = {(t, c) for t, c in buckets if t not in rebuild}
+        if buckets:
+            by_trunk = {}
+            for trunk_id, code in buckets:
+                by_trunk.setdefault(trunk_id, set()).add(code)
+            all_codes = {c for _, c in buckets}
+            trunk_list = list(by_trunk)
+            found = {}
+            for i in range(0, len(trunk_list), 500):
+                found.update(self._load_routes(trunk_list[i : i + 500], all_codes))
+            for trunk_id, codes in by_trunk.items():
+                table, _ = self.routes.get(trunk_id, ({}, ()))
+                table = dict(table)  # copy-on-write: readers keep a consistent table
+                fresh = found.get(trunk_id, {})
+                for code in codes:
+                    if code in fresh:
+                        table[code] = fresh[code]
+                    else:
+                        table.pop(code, None)
+                self._set_routes(trunk_id, table)
+        if rebuild:
+            rebuild_list = list(rebuild)
+            found = {}
+            for i in range(0, len(rebuild_list), 500):
+                found.update(self._load_routes(rebuild_list[i : i + 500]))
+            for trunk_id in rebuild:
+                self._set_routes(trunk_id, found.get(trunk_id, {}))
+
+    def _set_routes(self, trunk_id, table):
+        if table:
+            self.routes[trunk_id] = (table, _lengths(table))
+        else:
+            self.routes.pop(trunk_id, None)
+
+    # --- lazily loaded details -----------------------------------------------------------
+
+    def rule_detail(self, rule_id):
+        detail = self.rule_cache.get(rule_id)
+        if detail is not None:
+            return detail
+        from routing.models import RoutingRule, RoutingTarget
+
+        row = (
+            RoutingRule.objects.filter(id=rule_id)
+            .values_list("id", "code", "label", "assignment", "trunk_id", "is_active")
+            .first()
+        )
+        specs = []
+        for t in RoutingTarget.objects.filter(rule_id=rule_id).values_list(
+            "id", "network_id", "client_id", "sim_slot_id", "priority", "weight", "is_active"
+        ):
+            tid, network_id, client_id, slot_id, prio, weight, active = t
+            if network_id:
+                kind, ref = "network", network_id
+            elif client_id:
+                kind, ref = "client", client_id
+            else:
+                kind, ref = "sim_slot", slot_id
+            specs.append(E.TargetSpec(tid, kind, ref, prio, weight, active))
+        detail = RuleDetail(E.RuleRef(*row), tuple(specs))
+        if len(self.rule_cache) >= DETAIL_CACHE_MAX:
+            self.rule_cache.clear()
+        self.rule_cache[rule_id] = detail
+        return detail
+
+    def dialpeer(self, dp_id):
+        ref = self.dp_cache.get(dp_id)
+        if ref is not None:
+            return ref
+        from dialpeers.models import Dialpeer
+
+        row = (
+            Dialpeer.objects.filter(id=dp_id)
+            .values_list("id", "name", "is_active", "customer_id", "trunk_id", "rule_id")
+            .first()
+        )
+        ref = E.DialpeerRef(*row)
+        if len(self.dp_cache) >= DETAIL_CACHE_MAX:
+            self.dp_cache.clear()
+        self.dp_cache[dp_id] = ref
+        return ref
+
+    def ordered_targets(self, detail):
+        """Targets of a rule in order. The expansion (and, for weight mode, the order)
+        is cached until any client's state changes."""
+        if detail.version != self.clients_version:
+            entries, _ = E.expand_targets(
+                detail.specs, self.clients, self.slots, self.network_clients
+            )
+            detail.entries = entries
+            detail.ordered = (
+                E.order_targets(E.WEIGHT, entries)[0] if detail.ref.assignment != E.PRIORITY else []
+            )
+            detail.version = self.clients_version
+        if detail.ref.assignment != E.PRIORITY:
+            return list(detail.ordered)
+        rule_id, tenant_id, rr = detail.ref.id, self.tenant_id, E.round_robin
+        return E.order_targets(
+            E.PRIORITY,
+            detail.entries,
+            lambda prio, n: rr.offset((tenant_id, rule_id, prio)),
+        )[0]
+
+    # --- lookups -------------------------------------------------------------------------
+
+    def ingress_candidates(self, ip):
+        """``(trunk id, tech prefix, most specific prefix length)`` for every trunk with
+        a network containing ``ip``."""
+        version = ip.version
+        bits = 32 if version == 4 else 128
+        addr = int(ip)
+        nets = self.nets[version]
+        found = {}
+        for plen in self.net_lengths[version]:
+            shift = bits - plen
+            ids = nets[plen].get(addr >> shift << shift)
+            if ids:
+                for t in ids:
+                    if t not in found:
+                        found[t] = plen
+        trunks = self.trunks
+        return [(t, trunks[t].tech_prefix, plen) for t, plen in found.items() if t in trunks]
+
+    def snapshot(self):
+        """A comparable picture of what ranking and ingress read (tests compare an index
+        kept up to date by the change log with a freshly built one)."""
+        return {
+            "trunks": dict(self.trunks),
+            "customers": dict(self.customers),
+            "routes": {t: dict(v[0]) for t, v in self.routes.items() if v[0]},
+            "route_lengths": {t: v[1] for t, v in self.routes.items() if v[0]},
+            "nets": {
+                v: {p: {a: sorted(ids) for a, ids in b.items()} for p, b in self.nets[v].items()}
+                for v in (4, 6)
+            },
+            "net_lengths": self.net_lengths,
+            "plans": {
+                p.id: (
+                    p.name,
+                    p.currency,
+                    p.status,
+                    {c: list(v) for c, v in p.table.items()},
+                    p.lengths,
+                )
+                for p in self.plans.values()
+            },
+            "clients": dict(self.clients),
+            "slots": dict(self.slots),
+            "network_clients": {n: sorted(ids) for n, ids in self.network_clients.items() if ids},
+        }
+
+
+_CUSTOMER_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "billing_type",
+    "balance",
+    "credit_limit",
+    "credit_unlimited",
+    "overdraft_allowed",
+    "overdraft_limit",
+)
+_RATE_FIELDS = (
+    "id",
+    "rate_plan_id",
+    "code",
+    "description",
+    "valid_since",
+    "rate_per_min",
+    "connection_fee",
+    "connection_sec",
+    "billing_block_sec",
+)
+_CLIENT_FIELDS = ("id", "name", "sip_uri", "status", "active_calls", "network_id")
+_SLOT_FIELDS = ("id", "client_id", "position", "enabled", "label")
+
+_interned = {}
+
+
+def _intern(s):
+    return _interned.setdefault(s, s)
+
+
+def _lengths(table):
+    return tuple(sorted({len(c) for c in table}, reverse=True))
+
+
+# --- the live decision -----------------------------------------------------------------------
+
+
+def decide(tenant, raw, trunk_id, ip, at):
+    """A live decision (no explanation) from the index: no ORM once warm."""
+    idx = get_index(tenant.pk)
+    d = E.RouteDecision(called_number=raw, at=at)
+    if not E.raw_number_ok(raw):
+        if not isinstance(raw, str):
+            d.called_number = repr(raw)
+        return E.finish(d, E.INVALID_NUMBER)
+    if ip is None:
+        trunk = idx.trunks.get(trunk_id)
+        if trunk is None:
+            raise E.IngressError("Unknown trunk.")
+        if not raw.startswith(trunk.tech_prefix):
+            d.trunk, d.customer = trunk, idx.customers.get(trunk.customer_id)
+            return E.finish(d, E.TECH_PREFIX_MISMATCH)
+    else:
+        d.source_ip = str(ip)
+        containing = idx.ingress_candidates(ip)
+        if not containing:
+            return E.finish(d, E.UNKNOWN_SOURCE)
+        chosen = E.pick_ingress_trunk(raw, containing)
+        if chosen is None:
+            return E.finish(d, E.TECH_PREFIX_MISMATCH)
+        trunk = idx.trunks[chosen]
+    customer = idx.customers.get(trunk.customer_id)
+    d.trunk, d.customer = trunk, customer
+    number = E.stripped_digits(raw[len(trunk.tech_prefix) :])
+    if number is None:
+        return E.finish(d, E.INVALID_NUMBER)
+    d.number = number
+    if trunk.status != "active":
+        return E.finish(d, E.TRUNK_DISABLED)
+    if customer is None or customer.status == "blocked":
+        return E.finish(d, E.CUSTOMER_BLOCKED)
+    if not customer.can_take_calls():
+        return E.finish(d, E.INSUFFICIENT_BALANCE)
+    table, lengths = idx.routes.get(trunk.id, _EMPTY_ROUTES)
+    hit = E.longest_match(number, table, lengths)
+    if hit is None:
+        return E.finish(d, E.NO_ROUTE)
+    dp_id, rule_id = divmod(hit[1], SHIFT)
+    detail = idx.rule_detail(rule_id)
+    d.rule = detail.ref
+    d.dialpeer = idx.dialpeer(dp_id)
+    targets = idx.ordered_targets(detail)
+    d.targets = targets
+    if not targets:
+        return E.finish(d, E.NO_TARGET)
+    plan_id = trunk.rate_plan_id
+    if plan_id is None:
+        d.unbilled = True
+    else:
+        plan = idx.plans.get(plan_id)
+        rate = None
+        if plan is not None and plan.status == "active":
+            rate = E.choose_rate(number, plan.table, plan.lengths, at)
+        if rate is None:
+            return E.finish(d, E.NO_RATE)
+        d.rate = rate
+    E.finish(d, E.ROUTED)
+    if detail.ref.assignment == E.PRIORITY:
+        E.round_robin.advance({(tenant.pk, rule_id, t.priority) for t in targets})
+    return d
+
+
+_EMPTY_ROUTES = ({}, ())
