@@ -30,6 +30,7 @@ back.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import threading
 import time
@@ -48,6 +49,8 @@ POLL_INTERVAL = 0.5
 LOG_RETENTION = timedelta(hours=24)
 #: Lazily cached rule details / dialpeer names are dropped wholesale past this many.
 DETAIL_CACHE_MAX = 500_000
+#: Indexes with more route entries than this are frozen out of the garbage collector.
+FREEZE_ABOVE = 100_000
 #: (dialpeer id, rule id) packed in one int: smaller than a tuple for a million entries.
 SHIFT = 1 << 42
 
@@ -215,6 +218,11 @@ class TenantIndex:
             for ids in self.network_clients.values():
                 ids.sort()
             self._load_routes(None)
+        if sum(len(table) for table, _ in self.routes.values()) > FREEZE_ABOVE:
+            # A large index lives as long as the process: keep its objects out of every
+            # future garbage collection (DESIGN.md "Performance shape").
+            gc.collect()
+            gc.freeze()
 
     def _load_routes(self, trunk_ids, codes=None):
         """(Re)compute route entries: every trunk (None), or ``trunk_ids`` (optionally only
@@ -609,51 +617,44 @@ class TenantIndex:
 
     # --- lazily loaded details -----------------------------------------------------------
 
-    def rule_detail(self, rule_id):
+    def details(self, dp_id, rule_id):
+        """The dialpeer's snapshot and the rule's details (label, assignment, targets),
+        loaded together with one query the first time a route is used, then cached."""
+        dp = self.dp_cache.get(dp_id)
         detail = self.rule_cache.get(rule_id)
-        if detail is not None:
-            return detail
-        from routing.models import RoutingRule, RoutingTarget
-
-        row = (
-            RoutingRule.objects.filter(id=rule_id)
-            .values_list("id", "code", "label", "assignment", "trunk_id", "is_active")
-            .first()
-        )
+        if dp is not None and detail is not None:
+            return dp, detail
+        with connection.cursor() as cur:
+            cur.execute(_DETAILS_SQL, [dp_id])
+            rows = cur.fetchall()
+        if not rows:  # deleted since the last poll
+            raise LookupError(dp_id)
+        first = rows[0]
+        dp = E.DialpeerRef(first[0], first[1], bool(first[2]), first[3], first[4], first[5])
         specs = []
-        for t in RoutingTarget.objects.filter(rule_id=rule_id).values_list(
-            "id", "network_id", "client_id", "sim_slot_id", "priority", "weight", "is_active"
-        ):
-            tid, network_id, client_id, slot_id, prio, weight, active = t
+        for row in rows:
+            tid, network_id, client_id, slot_id, prio, weight, active = row[12:]
+            if tid is None:
+                continue
             if network_id:
                 kind, ref = "network", network_id
             elif client_id:
                 kind, ref = "client", client_id
             else:
                 kind, ref = "sim_slot", slot_id
-            specs.append(E.TargetSpec(tid, kind, ref, prio, weight, active))
-        detail = RuleDetail(E.RuleRef(*row), tuple(specs))
+            specs.append(E.TargetSpec(tid, kind, ref, prio, weight, bool(active)))
+        specs.sort(key=lambda t: (t.priority, t.id))
+        r = first[6:12]
+        ref = E.RuleRef(r[0], _intern(r[1]), _intern(r[2]), r[3], r[4], bool(r[5]))
+        if detail is None or detail.ref != ref:
+            detail = RuleDetail(ref, tuple(specs))
         if len(self.rule_cache) >= DETAIL_CACHE_MAX:
             self.rule_cache.clear()
-        self.rule_cache[rule_id] = detail
-        return detail
-
-    def dialpeer(self, dp_id):
-        ref = self.dp_cache.get(dp_id)
-        if ref is not None:
-            return ref
-        from dialpeers.models import Dialpeer
-
-        row = (
-            Dialpeer.objects.filter(id=dp_id)
-            .values_list("id", "name", "is_active", "customer_id", "trunk_id", "rule_id")
-            .first()
-        )
-        ref = E.DialpeerRef(*row)
         if len(self.dp_cache) >= DETAIL_CACHE_MAX:
             self.dp_cache.clear()
-        self.dp_cache[dp_id] = ref
-        return ref
+        self.rule_cache[ref.id] = detail
+        self.dp_cache[dp_id] = dp
+        return dp, detail
 
     def ordered_targets(self, detail):
         """Targets of a rule in order. The expansion (and, for weight mode, the order)
@@ -750,6 +751,14 @@ _RATE_FIELDS = (
 _CLIENT_FIELDS = ("id", "name", "sip_uri", "status", "active_calls", "network_id")
 _SLOT_FIELDS = ("id", "client_id", "position", "enabled", "label")
 
+_DETAILS_SQL = (
+    "SELECT d.id, d.name, d.is_active, d.customer_id, d.trunk_id, d.rule_id, "
+    "r.id, r.code, r.label, r.assignment, r.trunk_id, r.is_active, "
+    "t.id, t.network_id, t.client_id, t.sim_slot_id, t.priority, t.weight, t.is_active "
+    "FROM dialpeers_dialpeer d JOIN routing_routingrule r ON r.id = d.rule_id "
+    "LEFT JOIN routing_routingtarget t ON t.rule_id = r.id WHERE d.id = %s"
+)
+
 _interned = {}
 
 
@@ -800,14 +809,20 @@ def decide(tenant, raw, trunk_id, ip, at):
         return E.finish(d, E.CUSTOMER_BLOCKED)
     if not customer.can_take_calls():
         return E.finish(d, E.INSUFFICIENT_BALANCE)
-    table, lengths = idx.routes.get(trunk.id, _EMPTY_ROUTES)
-    hit = E.longest_match(number, table, lengths)
-    if hit is None:
+    for _ in range(3):
+        table, lengths = idx.routes.get(trunk.id, _EMPTY_ROUTES)
+        hit = E.longest_match(number, table, lengths)
+        if hit is None:
+            return E.finish(d, E.NO_ROUTE)
+        dp_id, rule_id = divmod(hit[1], SHIFT)
+        try:
+            d.dialpeer, detail = idx.details(dp_id, rule_id)
+            break
+        except LookupError:
+            idx.sync()  # the link was deleted a moment ago: catch up and look again
+    else:
         return E.finish(d, E.NO_ROUTE)
-    dp_id, rule_id = divmod(hit[1], SHIFT)
-    detail = idx.rule_detail(rule_id)
     d.rule = detail.ref
-    d.dialpeer = idx.dialpeer(dp_id)
     targets = idx.ordered_targets(detail)
     d.targets = targets
     if not targets:

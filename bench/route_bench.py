@@ -1,0 +1,217 @@
+"""Routing-engine benchmark on the generated data set (bench/gen_route_data.py).
+
+Reports, for one process on one core: the cold start (building the tenant's index: time,
+resident memory), warm live decisions per second (no explain) and their p50/p99/p99.9
+latency, and the time from an edit's commit in a second process to its visibility here.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/vmgate_bench_engine \\
+        .venv/bin/python bench/route_bench.py [--samples 100000] [--seconds 5]
+
+Not part of the test suite.
+"""
+
+import argparse
+import gc
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vmgate.settings")
+
+
+def proc_status(field):
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024  # MB
+    return 0.0
+
+
+def sample_calls(n, seed=7):
+    """``n`` calls ``(trunk_id or None, source_ip or None, called_number)`` drawn from the
+    bench data: 90 % to a linked rule's code (by trunk), 5 % by source IP, 5 % random."""
+    from django.db import connection
+
+    rng = random.Random(seed)
+    with connection.cursor() as cur:
+        cur.execute("SELECT id FROM vmgate_tenant WHERE slug = 'bench'")
+        (tenant_id,) = cur.fetchone()
+        cur.execute("SELECT max(id) FROM dialpeers_dialpeer")
+        (max_dp,) = cur.fetchone()
+        ids = rng.sample(range(1, max_dp + 1), min(n, max_dp))
+        cur.execute(
+            "SELECT d.trunk_id, t.tech_prefix, r.code FROM dialpeers_dialpeer d "
+            "JOIN routing_routingrule r ON r.id = d.rule_id "
+            "JOIN customers_trunk t ON t.id = d.trunk_id WHERE d.id = ANY(%s)",
+            [ids],
+        )
+        rows = cur.fetchall()
+    calls = []
+    for i in range(n):
+        trunk_id, prefix, code = rows[i % len(rows)]
+        tail = "".join(rng.choice("0123456789") for _ in range(max(2, 11 - len(code))))
+        r = rng.random()
+        if r < 0.05:
+            ip = f"10.{trunk_id >> 16}.{(trunk_id >> 8) & 255}.{trunk_id & 255}"
+            calls.append((None, ip, prefix + code + tail))
+        elif r < 0.10:
+            digits = "".join(rng.choice("0123456789") for _ in range(11))
+            calls.append((trunk_id, None, prefix + digits))
+        else:
+            calls.append((trunk_id, None, prefix + code + tail))
+    return tenant_id, calls
+
+
+def percentile(sorted_values, p):
+    k = min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))
+    return sorted_values[k]
+
+
+def edit_visibility(tenant, rounds=5):
+    """Seconds from a commit in another process to the first decision here that sees it."""
+    from django.db import connection
+
+    from routing.engine import route_call
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT d.id, d.trunk_id, t.tech_prefix, r.code FROM dialpeers_dialpeer d "
+            "JOIN routing_routingrule r ON r.id = d.rule_id JOIN customers_trunk t "
+            "ON t.id = d.trunk_id WHERE d.is_active AND r.is_active AND r.code <> '' "
+            "ORDER BY d.id LIMIT 1 OFFSET 4321"
+        )
+        dp_id, trunk_id, prefix, code = cur.fetchone()
+    number = prefix + code + "0" * max(2, 11 - len(code))
+    script = (
+        "import sys, time, django; django.setup();"
+        "from dialpeers.models import Dialpeer;"
+        f"dp = Dialpeer.objects.get(pk={dp_id}); dp.is_active = sys.argv[1] == '1';"
+        "dp.save(); print(time.time(), flush=True)"
+    )
+    results = []
+    for i in range(rounds):
+        active = i % 2 == 1  # first deactivate, then reactivate, …
+        before = route_call(tenant, called_number=number, trunk=trunk_id).dialpeer
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script, "1" if active else "0"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.time() + 30
+        seen_at = None
+        while time.time() < deadline:
+            d = route_call(tenant, called_number=number, trunk=trunk_id)
+            now_has = d.dialpeer is not None and d.dialpeer.id == dp_id
+            if now_has == active:
+                seen_at = time.time()
+                break
+        committed_at = float(proc.communicate()[0].split()[-1])
+        if seen_at is None:
+            results.append(float("inf"))
+        else:
+            results.append(seen_at - committed_at)
+        del before
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--samples", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--visibility-rounds", type=int, default=6)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from routing import route_index
+    from routing.engine import route_call
+    from vmgate.models import Tenant
+
+    print(f"load: {open('/proc/loadavg').read().strip()}  (cores: {os.cpu_count()})")
+    tenant = Tenant.objects.get(slug="bench")
+    rss0 = proc_status("VmRSS")
+    t0 = time.perf_counter()
+    idx = route_index.get_index(tenant.pk)
+    cold = time.perf_counter() - t0
+    gc.collect()
+    gc.freeze()  # the index is long-lived: keep it out of every future collection
+    rss1 = proc_status("VmRSS")
+    print(
+        f"cold start: index build {cold:.2f} s; RSS {rss0:.0f} MB → {rss1:.0f} MB "
+        f"(index ≈ {rss1 - rss0:.0f} MB, peak {proc_status('VmHWM'):.0f} MB); "
+        f"{len(idx.trunks):,} trunks, {sum(len(t) for t, _ in idx.routes.values()):,} "
+        f"route entries, {sum(len(p.table) for p in idx.plans.values()):,} rate codes"
+    )
+
+    tenant_id, calls = sample_calls(args.samples)
+    outcomes = Counter()
+    t0 = time.perf_counter()
+    for trunk_id, ip, number in calls:  # warm-up: fills the lazily loaded rule details
+        if ip is None:
+            outcomes[route_call(tenant, called_number=number, trunk=trunk_id).reason] += 1
+        else:
+            outcomes[route_call(tenant, called_number=number, source_ip=ip).reason] += 1
+    warm_up = time.perf_counter() - t0
+    gc.collect()
+    gc.freeze()
+    print(f"warm-up over {len(calls):,} calls: {warm_up:.2f} s; outcomes {dict(outcomes)}")
+    print(f"RSS after warm-up {proc_status('VmRSS'):.0f} MB")
+
+    # throughput: as many decisions as fit in --seconds, one thread (one core). The machine
+    # is shared, so both wall-clock and CPU-time rates are reported.
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
+    end = t0 + args.seconds
+    while time.perf_counter() < end:
+        for trunk_id, ip, number in calls[:10_000]:
+            if ip is None:
+                route_call(tenant, called_number=number, trunk=trunk_id)
+            else:
+                route_call(tenant, called_number=number, source_ip=ip)
+        n += 10_000
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(
+        f"throughput: {n / cpu:,.0f} decisions per CPU-second (one core); "
+        f"{n / elapsed:,.0f} per wall-clock second ({n:,} in {elapsed:.2f} s, "
+        f"CPU {cpu:.2f} s)"
+    )
+
+    # latency of each decision, wall clock and CPU time of this thread
+    wall, cpu_lat = [], []
+    clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
+    for trunk_id, ip, number in calls:
+        if ip is None:
+            s, c = clock(), cpu_clock()
+            route_call(tenant, called_number=number, trunk=trunk_id)
+            cpu_lat.append(cpu_clock() - c)
+            wall.append(clock() - s)
+        else:
+            s, c = clock(), cpu_clock()
+            route_call(tenant, called_number=number, source_ip=ip)
+            cpu_lat.append(cpu_clock() - c)
+            wall.append(clock() - s)
+    for name, lat in (("wall-clock", wall), ("CPU time", cpu_lat)):
+        lat.sort()
+        print(
+            f"latency ({name}): p50 {percentile(lat, 50) / 1000:.1f} µs, p99 {percentile(lat, 99) / 1000:.1f} µs, p99.9 {percentile(lat, 99.9) / 1000:.1f} µs, max {lat[-1] / 1000:.1f} µs"
+        )
+
+    vis = edit_visibility(tenant, args.visibility_rounds)
+    print(
+        "edit → visible in this process (commit in a second process): "
+        + ", ".join(f"{v * 1000:.0f} ms" for v in vis)
+        + f"; median {statistics.median(vis) * 1000:.0f} ms, max {max(vis) * 1000:.0f} ms"
+    )
+    print(f"load: {open('/proc/loadavg').read().strip()}")
+
+
+if __name__ == "__main__":
+    main()
