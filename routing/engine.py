@@ -238,6 +238,16 @@ class TargetSpec:
     ref_name: str = ""
 
 
+def money_text(value):
+    """``0.012500`` → ``0.0125``, ``1.000000`` → ``1.00``: as many decimals as it has, ≥ 2."""
+    text = f"{value:f}"
+    if "." in text:
+        whole, frac = text.split(".")
+        frac = frac.rstrip("0").ljust(2, "0")
+        text = f"{whole}.{frac}"
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class RateRef:
     id: int
@@ -251,6 +261,14 @@ class RateRef:
     connection_fee: Decimal
     connection_sec: int
     billing_block_sec: int
+
+    @property
+    def rate_per_min_text(self):
+        return money_text(self.rate_per_min)
+
+    @property
+    def connection_fee_text(self):
+        return money_text(self.connection_fee)
 
     def as_dict(self):
         return {

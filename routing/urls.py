@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing import options, views
+from routing import checks, options, testcall, views
 
 app_name = "routing"
 urlpatterns = [
@@ -45,4 +45,18 @@ urlpatterns = [
     path("options/trunks/", options.trunk_search, name="trunk_search"),
     path("options/targets/", options.target_options, name="target_options"),
     # -- engine: test call and routing checks (added by the engine helper below) --
+    path("test-call/", testcall.test_call, name="test_call"),
+    path("test-call/save/", testcall.save_as_check, name="routingcheck_save"),
+    path("checks/", checks.RoutingCheckListView.as_view(), name="routingcheck_list"),
+    path("checks/add/", checks.RoutingCheckCreateView.as_view(), name="routingcheck_add"),
+    path("checks/run/", checks.run_all, name="routingcheck_run_all"),
+    path(
+        "checks/<int:pk>/edit/", checks.RoutingCheckUpdateView.as_view(), name="routingcheck_edit"
+    ),
+    path(
+        "checks/<int:pk>/delete/",
+        checks.RoutingCheckDeleteView.as_view(),
+        name="routingcheck_delete",
+    ),
+    path("checks/<int:pk>/run/", checks.run_one, name="routingcheck_run"),
 ]

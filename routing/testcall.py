@@ -1,0 +1,241 @@
+"""The test-call page: route a call by hand and see every step of the decision.
+
+A plain function view (DESIGN.md §4). The form is a GET form (a test call changes
+nothing, so viewers may use it too); with htmx only the result partial is rendered.
+"Save as check" POSTs the case to :func:`save_as_check` (operators only).
+"""
+
+import re
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from customers.models import Customer, Trunk
+from dialpeers.models import Dialpeer
+from routing.engine import IngressError, parse_source_ip, route_call
+from routing.models import RoutingCheck, RoutingRule
+from vmgate.tenancy import scoped
+from vmgate.widgets import SearchSelect
+
+#: What a person may type between digits; removed before routing (SPEC §4).
+TYPED_SEPARATORS = re.compile(r"[ \t\u00a0-]")
+
+
+def _pk(value):
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value) or None
+    return None
+
+
+class CallForm(forms.Form):
+    """Origin customer → SIP trunk (or a source IP), the called number, an optional time."""
+
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.none(),
+        required=False,
+        label="Origin customer",
+        widget=SearchSelect(
+            "dialpeers:customer_options",
+            params={"with_trunks": "1"},
+            placeholder="Search customers…",
+            attrs={"class": "form-select form-select-sm"},
+        ),
+    )
+    trunk = forms.ModelChoiceField(
+        queryset=Trunk.objects.none(), required=False, label="SIP trunk (ingress)"
+    )
+    source_ip = forms.CharField(
+        required=False,
+        max_length=64,
+        label="or source IP",
+        help_text="Identify the trunk by the address the INVITE came from.",
+    )
+    called_number = forms.CharField(
+        max_length=80,
+        label="Called number",
+        help_text="As it arrives, with the tech prefix. Spaces and dashes are removed.",
+    )
+    at = forms.DateTimeField(
+        required=False,
+        label="Call time (UTC)",
+        help_text="Empty: now. Picks the rate in effect then.",
+        widget=forms.DateTimeInput(attrs={"placeholder": "2026-06-01 12:00"}),
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        self.fields["customer"].queryset = scoped(Customer, tenant)
+        customer_pk = _pk(self.data.get("customer")) if self.is_bound else None
+        trunks = scoped(Trunk, tenant)
+        self.fields["trunk"].queryset = (
+            trunks.filter(customer_id=customer_pk).order_by("name", "id")
+            if customer_pk
+            else trunks.none()
+        )
+        self.fields["trunk"].label_from_instance = lambda t: f"{t.name} (prefix {t.tech_prefix})"
+        self.fields["trunk"].widget.attrs.update(
+            {
+                "hx-get": reverse("dialpeers:trunk_options"),
+                "hx-trigger": "change from:[name='customer']",
+                "hx-include": "[name='customer']",
+                "hx-target": "this",
+                "hx-swap": "innerHTML",
+            }
+        )
+        self.typed_number = None
+        self.fields["trunk"].widget.attrs["class"] = "form-select"
+        for name in ("source_ip", "called_number", "at"):
+            css = "form-control font-monospace" if name != "at" else "form-control"
+            self.fields[name].widget.attrs["class"] = css
+        self.fields["trunk"].help_text = "The chosen customer's trunks."
+
+    def clean_called_number(self):
+        typed = self.cleaned_data["called_number"]
+        number = TYPED_SEPARATORS.sub("", typed)
+        if not number:
+            raise forms.ValidationError("Enter the called number.")
+        if len(number) > 64:
+            raise forms.ValidationError("At most 64 characters.")
+        if number != typed:
+            self.typed_number = typed
+        return number
+
+    def clean_source_ip(self):
+        value = self.cleaned_data["source_ip"].strip()
+        if not value:
+            return ""
+        try:
+            parse_source_ip(value)
+        except IngressError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return value
+
+    def clean(self):
+        data = super().clean()
+        trunk, ip = data.get("trunk"), data.get("source_ip")
+        if "trunk" in self.errors or "source_ip" in self.errors:
+            return data
+        if trunk and ip:
+            raise forms.ValidationError("Give either a trunk or a source IP, not both.")
+        if not trunk and not ip:
+            raise forms.ValidationError("Pick the customer and trunk, or type a source IP.")
+        return data
+
+    def decide(self):
+        d = self.cleaned_data
+        return route_call(
+            self.tenant,
+            called_number=d["called_number"],
+            trunk=d["trunk"] or None,
+            source_ip=d["source_ip"] or None,
+            at=d["at"],
+            explain=True,
+        )
+
+
+def last_change(model, pk):
+    """When and by whom ``model`` row ``pk`` was last changed (simple-history), or None."""
+    record = (
+        model.history.filter(id=pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    if record is None:
+        return None
+    return {
+        "when": record.history_date,
+        "who": record.history_user.get_username() if record.history_user else "unknown",
+        "action": {"+": "created", "~": "changed", "-": "deleted"}.get(record.history_type, ""),
+    }
+
+
+def _tenant(request):
+    tenant = getattr(request, "tenant", None)
+    if tenant is None:
+        raise Http404("No tenant for this login")
+    return tenant
+
+
+@require_GET
+def test_call(request):
+    tenant = _tenant(request)
+    form = CallForm(request.GET or None, tenant=tenant)
+    ctx = {"form": form, "decision": None}
+    if form.is_bound and form.is_valid():
+        decision = form.decide()
+        ctx["decision"] = decision
+        ctx["typed_number"] = form.typed_number
+        ctx["rule_change"] = last_change(RoutingRule, decision.rule.id) if decision.rule else None
+        ctx["dialpeer_change"] = (
+            last_change(Dialpeer, decision.dialpeer.id) if decision.dialpeer else None
+        )
+        ctx["save_initial"] = {
+            "customer": form.cleaned_data["customer"].pk if form.cleaned_data["customer"] else "",
+            "trunk": form.cleaned_data["trunk"].pk if form.cleaned_data["trunk"] else "",
+            "source_ip": form.cleaned_data["source_ip"],
+            "called_number": form.cleaned_data["called_number"],
+            "at": request.GET.get("at", ""),
+            "name": _check_name(decision, form.cleaned_data),
+        }
+    membership = getattr(request, "membership", None)
+    ctx["can_write"] = bool(membership and membership.can_write)
+    if request.htmx and form.is_bound:
+        return render(request, "routing/test_call.html#result", ctx)
+    return render(request, "routing/test_call.html", ctx)
+
+
+def _check_name(decision, data):
+    via = data["trunk"].name if data["trunk"] else data["source_ip"]
+    return f"{data['called_number']} via {via}"[:200]
+
+
+@require_POST
+def save_as_check(request):
+    """Store the test call as a routing check expecting today's outcome, reason and rule."""
+    tenant = _tenant(request)
+    membership = getattr(request, "membership", None)
+    if membership is None or not membership.can_write:
+        raise PermissionDenied("Viewers have read-only access.")
+    form = CallForm(request.POST, tenant=tenant)
+    name = (request.POST.get("name") or "").replace("\x00", "").strip()[:200]
+    if not form.is_valid() or not name:
+        messages.error(
+            request, "The test call could not be saved as a check: " + _errors(form, name)
+        )
+        return redirect(reverse("routing:test_call"))
+    decision = form.decide()
+    d = form.cleaned_data
+    check = RoutingCheck(
+        tenant=tenant,
+        name=name,
+        trunk=d["trunk"] or None,
+        source_ip=d["source_ip"] or None,
+        called_number=d["called_number"],
+        at=d["at"],
+        expected_outcome=decision.outcome,
+        expected_reason=decision.reason,
+        expected_rule=scoped(RoutingRule, tenant).filter(pk=decision.rule.id).first()
+        if decision.rule
+        else None,
+    )
+    check.full_clean()
+    check.save()
+    from routing.checks import record_result
+
+    record_result(check, decision)
+    messages.success(request, f"Saved routing check “{check.name}”.")
+    return redirect(reverse("routing:routingcheck_list"))
+
+
+def _errors(form, name):
+    parts = [" ".join(errs) for errs in form.errors.values()]
+    if not name:
+        parts.append("a name is required.")
+    return " ".join(parts) or "invalid input."
