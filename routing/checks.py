@@ -183,7 +183,7 @@ class RoutingCheckTable(tables.Table):
     )
     expected = tables.Column(empty_values=(), orderable=False)
     last_passed = tables.Column(verbose_name="Last result", empty_values=())
-    got = tables.Column(empty_values=(), orderable=False, verbose_name="What differed")
+    got = tables.Column(empty_values=(), orderable=False, verbose_name="Got · what differed")
     last_run_at = tables.DateTimeColumn(verbose_name="Ran", format="Y-m-d H:i")
     actions = ActionsColumn()
 

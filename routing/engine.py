@@ -538,8 +538,23 @@ def balance_allows_call(
 # --- pure core: ingress by source IP -------------------------------------------------------
 
 
+_parsed_ips = {}
+
+
 def parse_source_ip(value):
-    """An ``ipaddress`` address; IPv4-mapped IPv6 becomes IPv4. Raises IngressError."""
+    """An ``ipaddress`` address; IPv4-mapped IPv6 becomes IPv4. Raises IngressError.
+    (A SIP edge sends from a handful of addresses: valid ones are remembered.)"""
+    ip = _parsed_ips.get(value) if isinstance(value, str) else None
+    if ip is not None:
+        return ip
+    ip = _parse_source_ip(value)
+    if len(_parsed_ips) >= 10_000:
+        _parsed_ips.clear()
+    _parsed_ips[value] = ip
+    return ip
+
+
+def _parse_source_ip(value):
     if not isinstance(value, str) or not value.strip() or "%" in value or "\x00" in value:
         raise IngressError("Enter a valid IPv4 or IPv6 address.")
     try:
@@ -748,9 +763,10 @@ class RoundRobin:
         return self._counters.get(key, 0)
 
     def advance(self, keys):
-        with self._lock:
-            for key in keys:
-                self._counters[key] = self._counters.get(key, 0) + 1
+        counters = self._counters
+        for key in keys:
+            # A lost increment under a thread race only repeats one rotation step.
+            counters[key] = counters.get(key, 0) + 1
 
     def reset(self):
         with self._lock:

@@ -657,25 +657,40 @@ class TenantIndex:
         return dp, detail
 
     def ordered_targets(self, detail):
-        """Targets of a rule in order. The expansion (and, for weight mode, the order)
-        is cached until any client's state changes."""
+        """Targets of a rule in order. The expansion (and, for weight mode, the order; for
+        priority mode, each level's prebuilt targets) is cached until any client's state
+        changes; a priority decision only rotates the levels and drops repeated clients,
+        exactly as ``engine.order_targets`` does."""
         if detail.version != self.clients_version:
             entries, _ = E.expand_targets(
                 detail.specs, self.clients, self.slots, self.network_clients
             )
-            detail.entries = entries
-            detail.ordered = (
-                E.order_targets(E.WEIGHT, entries)[0] if detail.ref.assignment != E.PRIORITY else []
-            )
+            if detail.ref.assignment == E.PRIORITY:
+                levels = {}
+                for t, client, slot in entries:
+                    levels.setdefault(t.priority, []).append(
+                        E.RouteTarget(client, slot, t.id, t.kind, t.priority, t.weight)
+                    )
+                detail.entries = sorted(levels.items())
+                detail.ordered = []
+            else:
+                detail.entries = []
+                detail.ordered = E.order_targets(E.WEIGHT, entries)[0]
             detail.version = self.clients_version
         if detail.ref.assignment != E.PRIORITY:
             return list(detail.ordered)
-        rule_id, tenant_id, rr = detail.ref.id, self.tenant_id, E.round_robin
-        return E.order_targets(
-            E.PRIORITY,
-            detail.entries,
-            lambda prio, n: rr.offset((tenant_id, rule_id, prio)),
-        )[0]
+        offsets = E.round_robin._counters
+        key_base = (self.tenant_id, detail.ref.id)
+        out, placed = [], set()
+        for prio, level in detail.entries:
+            n = len(level)
+            k = offsets.get((*key_base, prio), 0) % n if n > 1 else 0
+            for target in level[k:] + level[:k] if k else level:
+                cid = target.client.id
+                if cid not in placed:
+                    placed.add(cid)
+                    out.append(target)
+        return out
 
     # --- lookups -------------------------------------------------------------------------
 
@@ -784,7 +799,10 @@ def decide(tenant, raw, trunk_id, ip, at):
     if ip is None:
         trunk = idx.trunks.get(trunk_id)
         if trunk is None:
-            raise E.IngressError("Unknown trunk.")
+            idx.sync()  # created a moment ago in another process?
+            trunk = idx.trunks.get(trunk_id)
+            if trunk is None:
+                raise E.IngressError("Unknown trunk.")
         if not raw.startswith(trunk.tech_prefix):
             d.trunk, d.customer = trunk, idx.customers.get(trunk.customer_id)
             return E.finish(d, E.TECH_PREFIX_MISMATCH)

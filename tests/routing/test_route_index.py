@@ -403,3 +403,32 @@ def test_a_transaction_that_commits_after_a_later_one_is_not_missed(committed_sh
     assert route_call(shop.tenant, called_number="937412345", trunk=shop.t1, at=AT).reason == (
         "no_route"
     )
+
+
+def test_a_trunk_created_a_moment_ago_elsewhere_is_found_at_once(committed_shop, monkeypatch):
+    """The API validates a trunk id against the database; the index must not call it
+    unknown while its next poll is still due."""
+    shop = committed_shop
+    monkeypatch.setattr(route_index, "POLL_INTERVAL", 3600)
+    route_call(shop.tenant, called_number="937412345", trunk=shop.t1, at=AT)
+    holder = {}
+
+    def other_connection():
+        holder["trunk"] = TrunkFactory(customer=shop.cust, tech_prefix="5")
+        connections.close_all()
+
+    worker = threading.Thread(target=other_connection)
+    worker.start()
+    worker.join()
+    route_index.get_index(shop.tenant.pk).write_seq = route_index._write_seq
+    d = route_call(shop.tenant, called_number="5374", trunk=holder["trunk"].pk, at=AT)
+    assert d.trunk.id == holder["trunk"].pk and d.reason == "no_route"
+
+
+@pytest.mark.django_db
+def test_unparsable_source_ips_are_refused_whatever_their_type(tenant):
+    from routing.engine import IngressError
+
+    for bad in ("", "1.2.3", "fe80::1%eth0", "1.2.3.4\x00", 1234, ["1.2.3.4"]):
+        with pytest.raises(IngressError):
+            route_call(tenant, called_number="9374", source_ip=bad)
