@@ -5,7 +5,6 @@ A check runs through ``route_call(..., explain=True)`` — the same decision as 
 but it never advances the round-robin of priority rules.
 """
 
-import django_filters
 import django_tables2 as tables
 from django import forms
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Trunk
 from routing.engine import REASON_LABELS, SIP_ANSWERS, route_call
+from routing.filtersets import RoutingCheckFilterSet
 from routing.models import RoutingCheck, RoutingRule
 from vmgate.forms import TenantModelForm
 from vmgate.tables import ActionsColumn, RowAction
@@ -237,34 +237,22 @@ class RoutingCheckTable(tables.Table):
         ]
 
 
-class RoutingCheckFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        method="search",
-        label="Search",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or number"}),
-    )
-    last_passed = django_filters.BooleanFilter(
-        label="Last result",
-        widget=forms.Select(choices=[("", "Any"), ("true", "Pass"), ("false", "Fail")]),
-    )
+class RoutingCheckListFilterSet(RoutingCheckFilterSet):
+    """The model's FilterSet (shared with the API) without its trunk select, which would
+    render every trunk of the tenant; the search box finds checks by name or number."""
 
-    class Meta:
-        model = RoutingCheck
-        fields = ["q", "last_passed"]
-
-    def search(self, queryset, name, value):
-        value = (value or "").replace("\x00", "").strip()[:100]
-        if not value:
-            return queryset
-        from django.db.models import Q
-
-        return queryset.filter(Q(name__icontains=value) | Q(called_number__contains=value))
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters.pop("trunk", None)
+        self.filters["last_passed"].field.widget = forms.Select(
+            choices=[("", "Any"), ("true", "Pass"), ("false", "Fail")]
+        )
 
 
 class RoutingCheckListView(TenantListView):
     model = RoutingCheck
     table_class = RoutingCheckTable
-    filterset_class = RoutingCheckFilterSet
+    filterset_class = RoutingCheckListFilterSet
     template_name = "routing/routingcheck_list.html"
 
     def get_base_queryset(self):

@@ -202,3 +202,16 @@ def test_command_with_an_unknown_tenant_exits_2():
     with pytest.raises(CommandError) as exc:
         call_command("run_routing_checks", "--tenant", "nope", stdout=StringIO())
     assert exc.value.returncode == 2
+
+
+@pytest.mark.django_db
+def test_list_filters_by_result_and_search(op_client, tenant):
+    trunk, _ = armenia(tenant)
+    RoutingCheckFactory(tenant=tenant, trunk=trunk, name="good one", last_passed=True)
+    RoutingCheckFactory(tenant=tenant, trunk=trunk, name="bad one", last_passed=False)
+    url = reverse("routing:routingcheck_list")
+    body = op_client.get(url, {"last_passed": "false"}).content.decode()
+    assert "bad one" in body and "good one" not in body
+    body = op_client.get(url, {"q": "good"}).content.decode()
+    assert "good one" in body and "bad one" not in body
+    assert 'name="trunk"' not in op_client.get(url).content.decode()
