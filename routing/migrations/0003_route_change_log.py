@@ -18,7 +18,7 @@ def uninstall(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("routing", "0001_initial"),
+        ("routing", "0002_rule_list_index"),
         ("customers", "0001_initial"),
         ("dialpeers", "0001_initial"),
     ]
