@@ -13,7 +13,6 @@ depend on the data size. Drops the database at the end unless --keep.
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,26 +21,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def psql(sql, url):
-    parsed = urlparse(url)
-    subprocess.run(
-        [
-            "psql",
-            "-h",
-            parsed.hostname or "127.0.0.1",
-            "-p",
-            str(parsed.port or 5432),
-            "-U",
-            parsed.username or "postgres",
-            "-d",
-            "postgres",
-            "-qc",
-            sql,
-        ],
-        check=True,
-        stdin=subprocess.DEVNULL,
-    )
+from bench.common import psql  # noqa: E402
 
 
 def main():
