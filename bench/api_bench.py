@@ -43,13 +43,14 @@ def client_main(args):
     headers = {"Authorization": f"Token {spec['key']}", "Content-Type": "application/json"}
     deadline_start = time.perf_counter() + spec.get("warmup", 2.0)
     deadline_end = deadline_start + spec["seconds"]
-    lat, errors, statuses = [], [0], {}
+    lat, errors, statuses, reasons = [], [0], {}, {}
+    count_reasons = "route" in spec["path"]  # show that the lookups really were decided
     lock = threading.Lock()
 
     def worker(seed):
         rnd = random.Random(seed)
         conn = HTTPConnection("127.0.0.1", spec["port"], timeout=10)
-        mine, bad, codes = [], 0, {}
+        mine, bad, codes, why = [], 0, {}, {}
         while True:
             now = time.perf_counter()
             if now >= deadline_end:
@@ -59,7 +60,7 @@ def client_main(args):
             try:
                 conn.request(spec["method"], spec["path"], body=body, headers=headers)
                 resp = conn.getresponse()
-                resp.read()
+                answer = resp.read()
                 status = resp.status
             except OSError:
                 bad += 1
@@ -72,12 +73,17 @@ def client_main(args):
                 codes[status] = codes.get(status, 0) + 1
                 if status != 200:
                     bad += 1
+                elif count_reasons:
+                    reason = json.loads(answer)["reason"]
+                    why[reason] = why.get(reason, 0) + 1
         conn.close()
         with lock:
             lat.extend(mine)
             errors[0] += bad
             for k, v in codes.items():
                 statuses[k] = statuses.get(k, 0) + v
+            for k, v in why.items():
+                reasons[k] = reasons.get(k, 0) + v
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(spec["connections"])]
     for t in threads:
@@ -98,6 +104,7 @@ def client_main(args):
                 "p99_ms": pct(0.99),
                 "errors": errors[0],
                 "statuses": statuses,
+                **({"reasons": reasons} if count_reasons else {}),
             }
         )
     )

@@ -59,11 +59,24 @@ class TokenAuthentication(BaseAuthentication):
     touch_interval = timedelta(seconds=60)
 
     def authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "")
+        found = self.authenticate_header_value(request.META.get("HTTP_AUTHORIZATION", ""))
+        if found is None:
+            return None
+        token, membership = found
+        django_request = request._request
+        django_request.membership = membership
+        django_request.tenant = membership.tenant if membership else None
+        return token.user, token
+
+    @classmethod
+    def authenticate_header_value(cls, header):
+        """(token, membership) for an ``Authorization`` header value; None when it names
+        another scheme (or is empty); AuthenticationFailed for a malformed or unknown key.
+        Shared by DRF and the route lookup's fast path (routing.fast_route)."""
         if not header:
             return None
         parts = header.split()
-        if not parts or parts[0].lower() != self.keyword.lower():
+        if not parts or parts[0].lower() != cls.keyword.lower():
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Invalid token header.")
@@ -73,20 +86,17 @@ class TokenAuthentication(BaseAuthentication):
         key_hash = APIToken.hash_key(key)
         resolved = token_cache.get(key_hash)
         if resolved is None:
-            resolved = self.resolve(key_hash)
+            resolved = cls.resolve(key_hash)
             token_cache.put(key_hash, resolved)
         token, membership = resolved
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at > self.touch_interval:
+        if token.last_used_at is None or now - token.last_used_at > cls.touch_interval:
             # APIToken has no history: a plain UPDATE keeps this one cheap statement.
             APIToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
-        django_request = request._request
-        django_request.membership = membership
-        django_request.tenant = membership.tenant if membership else None
-        return token.user, token
+        return token, membership
 
     @staticmethod
     def resolve(key_hash):
