@@ -165,3 +165,29 @@ class RoutingCheckFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Check {n}")
     called_number = "37412345"
     expected_outcome = "routed"
+
+
+def build_route_world(tenant, *, plan_name="Retail", **rule_fields):
+    """Tenant A: trunk (prefix 99, 203.0.113.0/24) → dialpeer → rule 374 → two clients
+    (gw-a weight 10 / priority 1, gw-b weight 5 / priority 2) and a rate for 374."""
+    plan = RatePlanFactory(tenant=tenant, name=plan_name)
+    RateFactory(rate_plan=plan, code="374", rate_per_min=Decimal("0.05"))
+    customer = CustomerFactory(tenant=tenant, name="Carrier", balance=Decimal("10"))
+    trunk = TrunkFactory(customer=customer, name="in-1", tech_prefix="99", rate_plan=plan)
+    TrunkNetworkFactory(trunk=trunk, network="203.0.113.0/24")
+    rule = RoutingRuleFactory(tenant=tenant, code="374", **rule_fields)
+    network = NetworkFactory(tenant=tenant, name="Yerevan")
+    gw_a = VMGateClientFactory(network=network, name="gw-a", sip_uri="sip:10.8.0.12:5060")
+    gw_b = VMGateClientFactory(network=network, name="gw-b", sip_uri="sip:10.8.0.13:5070")
+    RoutingTargetFactory(rule=rule, client=gw_a, weight=10, priority=1)
+    RoutingTargetFactory(rule=rule, client=gw_b, weight=5, priority=2)
+    dialpeer = DialpeerFactory(trunk=trunk, customer=customer, rule=rule, name="AM", tenant=tenant)
+    return {
+        "plan": plan,
+        "customer": customer,
+        "trunk": trunk,
+        "rule": rule,
+        "gw_a": gw_a,
+        "gw_b": gw_b,
+        "dialpeer": dialpeer,
+    }

@@ -5,7 +5,6 @@ import io
 import json
 import re
 import sys
-from decimal import Decimal
 
 import pytest
 from django.core import signals
@@ -17,17 +16,10 @@ from routing.fast_route import FastRouteMiddleware
 from routing.models import RoutingRule
 from tests.factories import (
     CustomerFactory,
-    DialpeerFactory,
     MembershipFactory,
-    NetworkFactory,
-    RateFactory,
-    RatePlanFactory,
-    RoutingRuleFactory,
-    RoutingTargetFactory,
     TrunkFactory,
-    TrunkNetworkFactory,
     UserFactory,
-    VMGateClientFactory,
+    build_route_world,
 )
 from vmgate.models import APIToken
 
@@ -35,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/route/"
 NUMBER = "9937412345678"
+PLAIN = {"called_number": NUMBER, "source_ip": "203.0.113.10"}
 
 
 @pytest.fixture(autouse=True)
@@ -49,22 +42,14 @@ def _keep_the_test_connection():
 
 @pytest.fixture
 def world(tenant):
-    """Trunk (prefix 99, 203.0.113.0/24) → dialpeer → rule 374 (priority: a fixed order)."""
-    plan = RatePlanFactory(tenant=tenant, name="Retail · ünïcode")
-    RateFactory(rate_plan=plan, code="374", rate_per_min=Decimal("0.05"))
-    customer = CustomerFactory(tenant=tenant, name="Carrier", balance=Decimal("10"))
-    trunk = TrunkFactory(customer=customer, name="in-1", tech_prefix="99", rate_plan=plan)
-    TrunkNetworkFactory(trunk=trunk, network="203.0.113.0/24")
-    rule = RoutingRuleFactory(
-        tenant=tenant, code="374", label="Armenia ▸ mobile", assignment=RoutingRule.PRIORITY
+    """The route tests' world with a priority rule (a fixed target order) and non-ASCII names
+    (the JSON must be UTF-8 as DRF renders it)."""
+    return build_route_world(
+        tenant,
+        plan_name="Retail · ünïcode",
+        label="Armenia ▸ mobile",
+        assignment=RoutingRule.PRIORITY,
     )
-    network = NetworkFactory(tenant=tenant, name="Yerevan")
-    gw_a = VMGateClientFactory(network=network, name="gw-a", sip_uri="sip:10.8.0.12:5060")
-    gw_b = VMGateClientFactory(network=network, name="gw-b", sip_uri="sip:10.8.0.13:5070")
-    RoutingTargetFactory(rule=rule, client=gw_a, priority=1)
-    RoutingTargetFactory(rule=rule, client=gw_b, priority=2)
-    DialpeerFactory(trunk=trunk, customer=customer, rule=rule, name="AM", tenant=tenant)
-    return {"trunk": trunk, "customer": customer}
 
 
 def key_for(user):
@@ -299,13 +284,12 @@ def test_another_tenants_trunk_reads_like_a_missing_one(operator, world, other_t
 def test_a_warm_lookup_runs_no_query_and_touches_the_token_once_a_minute(operator, world):
     token, key = APIToken.issue(operator, "edge")
     app = FastRouteMiddleware(Inner())
-    body = {"called_number": NUMBER, "source_ip": "203.0.113.10"}
-    assert call(app, body, key=key)["status"] == 200
+    assert call(app, PLAIN, key=key)["status"] == 200
     token.refresh_from_db()
     assert token.last_used_at is not None
     with CaptureQueriesContext(connection) as queries:
         for _ in range(3):
-            assert json.loads(call(app, body, key=key)["body"])["reason"] == "routed"
+            assert json.loads(call(app, PLAIN, key=key)["body"])["reason"] == "routed"
     assert len(queries) == 0
     assert app.app.calls == 0
 
@@ -313,10 +297,9 @@ def test_a_warm_lookup_runs_no_query_and_touches_the_token_once_a_minute(operato
 def test_a_revoked_token_is_refused_at_once_in_this_process(operator, world):
     token, key = APIToken.issue(operator, "edge")
     app = FastRouteMiddleware(WSGIHandler())
-    body = {"called_number": NUMBER, "source_ip": "203.0.113.10"}
-    assert call(app, body, key=key)["status"] == 200
+    assert call(app, PLAIN, key=key)["status"] == 200
     token.delete()
-    assert call(app, body, key=key)["status"] == 401
+    assert call(app, PLAIN, key=key)["status"] == 401
 
 
 def test_other_paths_never_reach_the_fast_path(operator, world):

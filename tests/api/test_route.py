@@ -8,16 +8,13 @@ from django.urls import reverse
 from customers.models import Customer, Trunk
 from routing.models import VMGateClient
 from tests.factories import (
-    CustomerFactory,
     DialpeerFactory,
-    NetworkFactory,
     RateFactory,
-    RatePlanFactory,
     RoutingRuleFactory,
     RoutingTargetFactory,
     TrunkFactory,
     TrunkNetworkFactory,
-    VMGateClientFactory,
+    build_route_world,
 )
 
 pytestmark = pytest.mark.django_db
@@ -28,28 +25,7 @@ NUMBER = "9937412345678"  # tech prefix 99 + 37412345678
 
 @pytest.fixture
 def world(tenant):
-    """Tenant A: trunk (prefix 99, 203.0.113.0/24) → dialpeer → rule 374 → two clients."""
-    plan = RatePlanFactory(tenant=tenant, name="Retail")
-    RateFactory(rate_plan=plan, code="374", rate_per_min=Decimal("0.05"))
-    customer = CustomerFactory(tenant=tenant, name="Carrier", balance=Decimal("10"))
-    trunk = TrunkFactory(customer=customer, name="in-1", tech_prefix="99", rate_plan=plan)
-    TrunkNetworkFactory(trunk=trunk, network="203.0.113.0/24")
-    rule = RoutingRuleFactory(tenant=tenant, code="374")
-    network = NetworkFactory(tenant=tenant, name="Yerevan")
-    gw_a = VMGateClientFactory(network=network, name="gw-a", sip_uri="sip:10.8.0.12:5060")
-    gw_b = VMGateClientFactory(network=network, name="gw-b", sip_uri="sip:10.8.0.13:5070")
-    RoutingTargetFactory(rule=rule, client=gw_a, weight=10)
-    RoutingTargetFactory(rule=rule, client=gw_b, weight=5)
-    dialpeer = DialpeerFactory(trunk=trunk, customer=customer, rule=rule, name="AM", tenant=tenant)
-    return {
-        "plan": plan,
-        "customer": customer,
-        "trunk": trunk,
-        "rule": rule,
-        "gw_a": gw_a,
-        "gw_b": gw_b,
-        "dialpeer": dialpeer,
-    }
+    return build_route_world(tenant)
 
 
 def route(api, **body):
