@@ -41,14 +41,18 @@ def _display(field, value, fk_names):
     return str(value)
 
 
-def _fk_names(fields, records):
-    """{(related model, pk): str(row)} for every FK id the records mention (1 query/model)."""
-    wanted = {}
+def collect_fk_ids(fields, records, wanted):
+    """Add to ``wanted`` ({model: {pk, ...}}) every FK id that ``records`` mention."""
     for field in fields:
         if isinstance(field, models.ForeignKey):
             ids = {_raw(r, field) for r in records} - {None}
             if ids:
                 wanted.setdefault(field.related_model, set()).update(ids)
+    return wanted
+
+
+def live_names(wanted):
+    """{(model, pk): str(row)} for the rows that still exist (one query per model)."""
     names = {}
     for model, ids in wanted.items():
         qs = model._default_manager.filter(pk__in=ids)
@@ -61,6 +65,40 @@ def _fk_names(fields, records):
         for row in qs:
             names[(model, row.pk)] = str(row)
     return names
+
+
+def _fk_names(fields, records):
+    return live_names(collect_fk_ids(fields, records, {}))
+
+
+def who(record):
+    """The username behind a history record, or "system" (shell, import, migration)."""
+    user = record.history_user
+    return user.get_username() if user is not None else "system"
+
+
+def record_changes(record, previous, fields, fk_names):
+    """[(label, old, new), ...] of one history record against the object's previous record
+    (None when there is none): a creation lists its non-empty values, a deletion nothing."""
+    action = ACTIONS.get(record.history_type, "changed")
+    changes = []
+    if action == "deleted":
+        return changes
+    for field in fields:
+        new = _raw(record, field)
+        if previous is not None and action == "changed":
+            old = _raw(previous, field)
+            if old != new:
+                changes.append(
+                    (
+                        str(field.verbose_name),
+                        _display(field, old, fk_names),
+                        _display(field, new, fk_names),
+                    )
+                )
+        elif new not in (None, "", [], False):
+            changes.append((str(field.verbose_name), EMPTY, _display(field, new, fk_names)))
+    return changes
 
 
 def history_rows(obj, limit=50, children=()):
@@ -87,33 +125,12 @@ def history_rows(obj, limit=50, children=()):
     rows = []
     for index, record in enumerate(records[:limit]):
         previous = records[index + 1] if index + 1 < len(records) else None
-        action = ACTIONS.get(record.history_type, "changed")
-        changes = []
-        if action != "deleted":
-            for field in fields:
-                new = _raw(record, field)
-                if previous is not None and action == "changed":
-                    old = _raw(previous, field)
-                    if old == new:
-                        continue
-                    changes.append(
-                        (
-                            str(field.verbose_name),
-                            _display(field, old, fk_names),
-                            _display(field, new, fk_names),
-                        )
-                    )
-                elif action == "created" or previous is None:
-                    if new in (None, "", [], False):
-                        continue
-                    changes.append((str(field.verbose_name), EMPTY, _display(field, new, fk_names)))
-        user = record.history_user
         rows.append(
             {
                 "when": record.history_date,
-                "who": user.get_username() if user is not None else "system",
-                "action": action,
-                "changes": changes,
+                "who": who(record),
+                "action": ACTIONS.get(record.history_type, "changed"),
+                "changes": record_changes(record, previous, fields, fk_names),
             }
         )
     for label, child_history, field_name in children:
@@ -147,11 +164,10 @@ def _child_rows(label, child_history, field_name, limit):
             if old == value:
                 continue
             change = (label, old, value)
-        user = record.history_user
         rows.append(
             {
                 "when": record.history_date,
-                "who": user.get_username() if user is not None else "system",
+                "who": who(record),
                 "action": "changed",
                 "changes": [change],
             }
