@@ -94,6 +94,8 @@ def test_destination_description_fills_from_the_dialplan_on_blur(
     expect(page.locator("table")).to_contain_text("superseded")
     shot(page, "destinations-list")
     page.click("text=+ Add Destination")
+    # htmx binds the code field's blur on load: typing before that would go unheard.
+    page.wait_for_load_state("load")
     page.fill("#id_code", "33")
     page.locator("#id_code").blur()
     expect(page.locator("#id_description")).to_have_value("France")
