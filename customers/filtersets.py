@@ -118,7 +118,7 @@ class RateFilterSet(django_filters.FilterSet):
         value = value.replace("\x00", "").strip()
         if not value:
             return queryset
-        return queryset.filter(code__startswith=value)
+        return queryset.code_starts_with(value)
 
     def valid_at_filter(self, queryset, name, value):
         if not value:

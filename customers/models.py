@@ -152,8 +152,9 @@ class RateQuerySet(models.QuerySet):
         - ``window=True`` (lists): a ``LEAD()`` window over (plan, code). The window sees only
           rows that pass the WHERE clause, so filter afterwards only by plan, by code (whole
           partitions) or through :meth:`in_effect_at`; never ``.get(pk=…)`` on it.
-        - ``window=False`` (one row, e.g. a detail page): a correlated subquery on the
-          ``rate_lookup`` index, correct whatever the filter.
+        - ``window=False`` (one row, e.g. a detail page, or the 25 rows of a list page): a
+          correlated subquery, one probe of the (plan, code, valid_since) index per row,
+          correct whatever the filter.
         """
         now = now or timezone.now()
         if window:
@@ -179,6 +180,23 @@ class RateQuerySet(models.QuerySet):
                 default=Value("current"),
             )
         )
+
+    def code_starts_with(self, prefix):
+        """Rates whose code starts with ``prefix``.
+
+        ``LIKE 'prefix%'`` cannot use a btree index under a non-"C" collation (PostgreSQL
+        then reads and sorts the whole plan), so a digit prefix also becomes the range
+        ``prefix <= code < next prefix``: an index range scan on ``rate_list_order`` that
+        returns the rows already in (code, valid_since) order. Digit strings sort the same
+        way in every collation, so the range selects exactly the rows LIKE keeps."""
+        qs = self.filter(code__startswith=prefix)
+        if not (prefix.isascii() and prefix.isdigit()):
+            return qs
+        qs = qs.filter(code__gte=prefix)
+        upper = prefix.rstrip("9")
+        if upper:  # "29" -> "3"; an all-nines prefix has no upper bound among digit codes
+            qs = qs.filter(code__lt=upper[:-1] + chr(ord(upper[-1]) + 1))
+        return qs
 
     def in_effect_at(self, at):
         """The rates in effect at ``at``: started, and not yet superseded then.
@@ -244,7 +262,13 @@ class Rate(models.Model):
                 condition=models.Q(billing_block_sec__gte=1), name="rate_billing_block_gte_1"
             ),
         ]
-        indexes = [models.Index(fields=["rate_plan", "code", "valid_since"], name="rate_lookup")]
+        indexes = [
+            # The list order (plan, code, valid_since, id), index-only: a late page walks the
+            # index without sorting, and the valid-to window over (plan, code) reads its
+            # rows in order instead of sorting the plan (the unique constraint's index
+            # serves the per-row valid-to lookups).
+            models.Index(fields=["rate_plan", "code", "valid_since", "id"], name="rate_list_order")
+        ]
 
     def __str__(self):
         return f"{self.code or '* (any)'} — {self.description} @ {self.rate_per_min}"

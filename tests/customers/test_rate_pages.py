@@ -185,3 +185,57 @@ def test_rate_plan_list_shows_destination_and_trunk_counts(op_client, tenant, pl
     response = op_client.get(reverse("customers:rateplan_list"))
     record = response.context["table"].page.object_list[0].record
     assert (record.rate_count, record.trunk_count) == (5, 1)
+
+
+@pytest.mark.parametrize("prefix", ["", "2", "29", "299", "3", "9", "99", "0", "x", "2a"])
+def test_the_code_prefix_filter_keeps_exactly_the_codes_starting_with_it(tenant, prefix):
+    # The filter adds an index range (prefix <= code < next prefix) to LIKE: it must keep
+    # the same rows at the edges (carry over 9s, all-nines prefixes, the catch-all "").
+    plan = RatePlanFactory(tenant=tenant)
+    codes = ["", "0", "09", "1", "2", "20", "29", "299", "2999", "3", "30", "8", "9", "99", "999"]
+    for code in codes:
+        RateFactory(rate_plan=plan, code=code, valid_since=at(2024))
+    found = Rate.objects.filter(rate_plan=plan).code_starts_with(prefix)
+    assert sorted(r.code for r in found) == sorted(c for c in codes if c.startswith(prefix))
+
+
+def test_a_late_page_of_destinations_shows_each_rows_own_valid_to_and_status(op_client, tenant):
+    # 30 codes with two rates each (old superseded, new current) and a future one for the
+    # last code: page 3 holds rows fetched by key, their valid-to looked up per row.
+    plan = RatePlanFactory(tenant=tenant)
+    for i in range(30):
+        RateFactory(rate_plan=plan, code=f"4{i:02d}", valid_since=at(2024))
+        RateFactory(rate_plan=plan, code=f"4{i:02d}", valid_since=at(2025))
+    RateFactory(rate_plan=plan, code="429", valid_since=timezone.now() + timedelta(days=9))
+    url = reverse("customers:rate_list", args=[plan.pk])
+    response = op_client.get(url, {"page": 3})
+    rows = [r.record for r in response.context["table"].page.object_list]
+    assert [(r.code, r.valid_since.year) for r in rows][:3] == [
+        ("425", 2024),
+        ("425", 2025),
+        ("426", 2024),
+    ]
+    for r in rows:
+        if r.valid_since == at(2024):
+            assert (r.valid_to, r.status) == (at(2025), "superseded")
+        elif r.code == "429" and r.valid_since.year == 2025:
+            assert r.valid_to > timezone.now() and r.status == "current"
+        elif r.valid_since.year == 2025:
+            assert (r.valid_to, r.status) == (None, "current")
+        else:
+            assert (r.valid_to, r.status) == (None, "future")
+    assert len(rows) == 11
+
+
+def test_valid_at_with_a_code_prefix_keeps_the_rate_in_effect_then(op_client, tenant):
+    plan = RatePlanFactory(tenant=tenant)
+    RateFactory(rate_plan=plan, code="2", valid_since=at(2020), rate_per_min="0.9")
+    RateFactory(rate_plan=plan, code="21", valid_since=at(2024), rate_per_min="0.4")
+    RateFactory(rate_plan=plan, code="21", valid_since=at(2026), rate_per_min="0.3")
+    RateFactory(rate_plan=plan, code="3", valid_since=at(2020), rate_per_min="0.8")
+    url = reverse("customers:rate_list", args=[plan.pk])
+    response = op_client.get(url, {"code": "2", "valid_at": "2025-06-01"})
+    rows = [r.record for r in response.context["table"].page.object_list]
+    assert [(r.code, str(r.rate_per_min)) for r in rows] == [("2", "0.900000"), ("21", "0.400000")]
+    assert rows[1].valid_to == at(2026) and rows[1].status == "superseded"
+    assert response.context["table"].paginator.count == 2
