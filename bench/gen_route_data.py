@@ -427,6 +427,10 @@ def main():
                 rule_rows, dp_rows, target_rows = [], [], []
         print(f"rules/dialpeers/targets copied in {time.monotonic() - t1:.1f}s")
         cur.execute("SET session_replication_role = origin")
+        # The triggers were off: count each customer's trunks (Customer.trunk_count).
+        from customers.trunk_count import RECOUNT_SQL
+
+        cur.execute(RECOUNT_SQL)
         for table in (
             "vmgate_tenant",
             "customers_customer",

@@ -6,7 +6,7 @@ from vmgate.admin import DomainAdmin
 
 @admin.register(Customer)
 class CustomerAdmin(DomainAdmin):
-    list_display = ["name", "country", "billing_type", "balance", "status"]
+    list_display = ["name", "country", "billing_type", "balance", "trunk_count", "status"]
     list_filter = ["billing_type", "status"]
     list_select_related = ["tenant"]
     search_fields = ["name", "email"]

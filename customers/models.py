@@ -66,11 +66,24 @@ class Customer(TenantOwned):
         verbose_name="overdraft limit",
     )
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=ACTIVE)
+    #: How many trunks the customer has: kept by database triggers on the trunk table
+    #: (customers/trunk_count.py), never written by Django (see save()).
+    trunk_count = models.PositiveIntegerField(
+        default=0, db_default=0, editable=False, verbose_name="trunks"
+    )
 
-    history = HistoricalRecords()
+    # The count is derived data, changed by triggers without a save: no history of it.
+    history = HistoricalRecords(excluded_fields=["trunk_count"])
 
     class Meta:
         ordering = ["name", "id"]
+        indexes = [
+            # The customers list sorted by trunk count (ties by name, id), without
+            # counting anything.
+            models.Index(
+                fields=["tenant", "trunk_count", "name", "id"], name="customer_trunk_count"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("name"),
@@ -99,6 +112,22 @@ class Customer(TenantOwned):
             clash = Customer.objects.filter(tenant_id=self.tenant_id, name__iexact=self.name)
             if clash.exclude(pk=self.pk).exists():
                 raise ValidationError({"name": "A customer with this name already exists."})
+
+    def save(self, *args, **kwargs):
+        # trunk_count belongs to the triggers: an UPDATE from a form, the admin or the API
+        # must not write back the value this instance happened to load.
+        if (
+            not self._state.adding
+            and not args
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "trunk_count"
+            ]
+        super().save(*args, **kwargs)
 
     def can_take_calls(self):
         """SPEC §5 step 5: is there money (or credit) for a new call?"""
