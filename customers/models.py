@@ -78,11 +78,9 @@ class Customer(TenantOwned):
     class Meta:
         ordering = ["name", "id"]
         indexes = [
-            # The customers list sorted by trunk count (ties by name, id), without
-            # counting anything.
-            models.Index(
-                fields=["tenant", "trunk_count", "name", "id"], name="customer_trunk_count"
-            )
+            # The customers list sorted by trunk count (ties by id, either way round)
+            # without counting anything.
+            models.Index(fields=["tenant", "trunk_count", "id"], name="customer_trunk_count")
         ]
         constraints = [
             models.UniqueConstraint(

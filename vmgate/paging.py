@@ -11,9 +11,8 @@ build (and compute every correlated subquery of) all 50,000 rows before the offs
 
 Counting and filtering are unchanged; django-tables2's paginator slices the queryset, so a
 list view only wraps its ``get_queryset()``. A sort with ties (``-trunk_count``: thousands of
-customers with 5 trunks) is completed with the model's default ordering and the primary key,
-or the database may return tied rows in another order for each page (a row on two pages,
-another on none).
+customers with 5 trunks) is completed with the primary key, or the database may return tied
+rows in another order for each page (a row on two pages, another on none).
 """
 
 from collections.abc import Sequence
@@ -71,18 +70,18 @@ class LazyPage(Sequence):
 
 
 def total_order(queryset):
-    """``queryset`` with an explicit ordering completed by the model's ``Meta.ordering`` and
-    the primary key, so no two rows tie. The default ordering is left as it is."""
+    """``queryset`` with an explicit ordering completed by the primary key, in the direction
+    of the first sort key (as the admin does), so no two rows tie. The default ordering
+    (``Meta.ordering``, which ends with the id) is left as it is.
+
+    Only the key, not the whole default ordering: a wider sort key made a late page of
+    100,000 destinations sorted by rate 1.5x slower, and (trunk_count, id) is one index."""
     ordering = list(queryset.query.order_by)
     if not ordering or any(not isinstance(o, str) or o == "?" for o in ordering):
         return queryset
-    meta = queryset.model._meta
-    seen = {o.lstrip("-") for o in ordering}
-    extra = [o for o in meta.ordering if isinstance(o, str) and o.lstrip("-") not in seen]
-    seen.update(o.lstrip("-") for o in extra)
-    if not seen & {"pk", meta.pk.name}:
-        extra.append("pk")
-    return queryset.order_by(*ordering, *extra) if extra else queryset
+    if {o.lstrip("-") for o in ordering} & {"pk", queryset.model._meta.pk.name}:
+        return queryset
+    return queryset.order_by(*ordering, "-pk" if ordering[0].startswith("-") else "pk")
 
 
 def deferred_paging(queryset, rows=None):

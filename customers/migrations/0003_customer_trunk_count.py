@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="customer",
             index=models.Index(
-                fields=["tenant", "trunk_count", "name", "id"], name="customer_trunk_count"
+                fields=["tenant", "trunk_count", "id"], name="customer_trunk_count"
             ),
         ),
     ]
