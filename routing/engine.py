@@ -90,8 +90,26 @@ def _url(name, pk):
         return ""
 
 
+class _Ref:
+    """What the snapshots share with model instances in templates and links: ``pk``,
+    ``str()`` (the name) and ``get_absolute_url()`` (from ``url_name``; "" without one)."""
+
+    __slots__ = ()
+    url_name = ""
+
+    @property
+    def pk(self):
+        return self.id
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return _url(self.url_name, self.id) if self.url_name else ""
+
+
 @dataclass(frozen=True, slots=True)
-class CustomerRef:
+class CustomerRef(_Ref):
     id: int
     name: str
     status: str = "active"
@@ -102,15 +120,7 @@ class CustomerRef:
     overdraft_allowed: bool = False
     overdraft_limit: Decimal = Decimal("0")
 
-    @property
-    def pk(self):
-        return self.id
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return _url("customers:customer_detail", self.id)
+    url_name = "customers:customer_detail"
 
     def can_take_calls(self):
         return balance_allows_call(
@@ -124,7 +134,7 @@ class CustomerRef:
 
 
 @dataclass(frozen=True, slots=True)
-class TrunkRef:
+class TrunkRef(_Ref):
     id: int
     name: str
     tech_prefix: str
@@ -132,19 +142,11 @@ class TrunkRef:
     customer_id: int
     rate_plan_id: int | None
 
-    @property
-    def pk(self):
-        return self.id
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return _url("customers:trunk_detail", self.id)
+    url_name = "customers:trunk_detail"
 
 
 @dataclass(frozen=True, slots=True)
-class RuleRef:
+class RuleRef(_Ref):
     id: int
     code: str
     label: str
@@ -152,9 +154,7 @@ class RuleRef:
     trunk_id: int | None = None
     is_active: bool = True
 
-    @property
-    def pk(self):
-        return self.id
+    url_name = "routing:routingrule_detail"
 
     @property
     def display(self):
@@ -165,12 +165,9 @@ class RuleRef:
     def __str__(self):
         return self.display
 
-    def get_absolute_url(self):
-        return _url("routing:routingrule_detail", self.id)
-
 
 @dataclass(frozen=True, slots=True)
-class DialpeerRef:
+class DialpeerRef(_Ref):
     id: int
     name: str
     is_active: bool = True
@@ -178,19 +175,11 @@ class DialpeerRef:
     trunk_id: int | None = None
     rule_id: int | None = None
 
-    @property
-    def pk(self):
-        return self.id
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return _url("dialpeers:dialpeer_detail", self.id)
+    url_name = "dialpeers:dialpeer_detail"
 
 
 @dataclass(frozen=True, slots=True)
-class ClientRef:
+class ClientRef(_Ref):
     id: int
     name: str
     sip_uri: str
@@ -198,28 +187,16 @@ class ClientRef:
     active_calls: int
     network_id: int | None = None
 
-    @property
-    def pk(self):
-        return self.id
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return _url("routing:vmgateclient_detail", self.id)
+    url_name = "routing:vmgateclient_detail"
 
 
 @dataclass(frozen=True, slots=True)
-class SlotRef:
+class SlotRef(_Ref):
     id: int
     client_id: int
     position: int
     enabled: bool = True
     label: str = ""
-
-    @property
-    def pk(self):
-        return self.id
 
     def __str__(self):
         return f"slot {self.position}"
