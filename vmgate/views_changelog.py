@@ -12,7 +12,7 @@ kinds, whatever the size of the log.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -156,11 +156,12 @@ class ChangeLogFilter(forms.Form):
             return None
         try:
             when, kind, history_id = value.split("~")
-            position = (datetime.fromisoformat(when), KIND_INDEX[kind], int(history_id))
-        except (ValueError, KeyError) as exc:
+            when = datetime.fromisoformat(when)
+            position = (when.astimezone(UTC), KIND_INDEX[kind], int(history_id))
+            if when.tzinfo is None or not 0 < position[2] < 2**63:
+                raise ValueError(value)
+        except (ValueError, KeyError, OverflowError) as exc:
             raise forms.ValidationError("Not a position in the change log.") from exc
-        if position[0].tzinfo is None:
-            raise forms.ValidationError("Not a position in the change log.")
         return position
 
 

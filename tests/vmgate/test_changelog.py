@@ -158,12 +158,22 @@ def test_pages_by_position_with_nothing_lost_or_repeated(op_client, tenant):
 
 @pytest.mark.parametrize(
     "before",
-    ["garbage", "2026-01-01T00:00:00+00:00~nokind~1", "2026-01-01T00:00:00~customer~1", "x~y~z"],
+    [
+        "garbage",
+        "2026-01-01T00:00:00+00:00~nokind~1",
+        "2026-01-01T00:00:00~customer~1",  # no time zone
+        "x~y~z",
+        "2026-01-01T00:00:00+00:00~customer~99999999999999999999999",
+        "2026-01-01T00:00:00+00:00~customer~-1",
+        "0001-01-01T00:00:00+14:00~customer~1",
+        "2026-01-01T00:00:00+00:00~customer~1\x00",  # Django's own "Null characters…"
+    ],
 )
 def test_a_bad_position_is_a_clear_error_not_a_500(op_client, world, before):
     response = op_client.get(URL, {"before": before})
     assert response.status_code == 200
-    assert "Not a position in the change log." in response.content.decode()
+    html = response.content.decode()
+    assert "Not a position in the change log." in html or "Null characters are not allowed" in html
     assert rows(response) == []
 
 
@@ -209,3 +219,13 @@ def test_the_query_count_does_not_grow_with_the_log(op_client, tenant, world):
         CustomerFactory(tenant=tenant)
     change_every_kind(10)
     assert count() == small
+
+
+@pytest.mark.parametrize("field", ["kind", "action", "who"])
+def test_a_nul_or_overlong_filter_value_is_a_field_error(op_client, world, field):
+    for value in ("op\x00a", "x" * 5000):
+        response = op_client.get(URL, {field: value})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Select a valid choice" in html or "Null characters are not allowed" in html
+        assert rows(response) == []
