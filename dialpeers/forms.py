@@ -134,11 +134,6 @@ class DialpeerForm(TenantModelForm):
         super()._post_clean()
         self._link_duplicate_error()
 
-    def add_model_error(self, exc):
-        """Add a model ValidationError (from a re-check under lock) like _post_clean does."""
-        self._update_errors(exc)
-        self._link_duplicate_error()
-
     def _link_duplicate_error(self):
         errors = self._errors.get(forms.forms.NON_FIELD_ERRORS) if self._errors else None
         if not errors:

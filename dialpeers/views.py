@@ -1,10 +1,11 @@
 """Dialpeer pages: list (search, filters, bulk activate/deactivate), detail with History,
 add/edit (customer → trunk dependent dropdown, searchable rules) and remove.
 
-Saving locks the trunk row (``SELECT … FOR UPDATE``) and re-checks the duplicate and
-same-code refusals under that lock, so two operators saving at the same moment are
-serialised: exactly one row is stored and the other operator gets the plain-words error.
-The unique constraint stays the backstop; its IntegrityError becomes the same form error.
+A save (add or edit) locks the row of the trunk the form names (``SELECT … FOR UPDATE``)
+before the form is validated, so two operators saving at the same moment are serialised:
+exactly one row is stored and the other operator's validation sees it and gets the
+plain-words error. The unique constraint stays the backstop; its IntegrityError becomes
+the same form error.
 """
 
 from django.contrib import messages
@@ -113,18 +114,21 @@ class DialpeerFormMixin(DialpeerQuerysetMixin):
             )
         return missing
 
+    def post(self, request, *args, **kwargs):
+        """Validate and save under the lock of the trunk the form names, so that of two
+        saves at once the second is validated against what the first committed, in full
+        (without it, its checks could straddle the other's commit and report only part of
+        the clash). On SQLite the transaction itself serialises (IMMEDIATE mode)."""
+        trunk_id = request.POST.get("trunk", "")
+        with transaction.atomic():
+            if trunk_id.isascii() and trunk_id.isdigit() and len(trunk_id) < 19:
+                scoped(Trunk, self.tenant).select_for_update().filter(pk=int(trunk_id)).first()
+            return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
         dialpeer = form.instance
         try:
-            with transaction.atomic():
-                # Serialise saves on this trunk, then re-check what validation checked before
-                # the lock: a concurrent save may have committed in between.
-                Trunk.objects.select_for_update().filter(pk=dialpeer.trunk_id).first()
-                try:
-                    dialpeer.clean()
-                except ValidationError as exc:
-                    form.add_model_error(exc)
-                    return self.form_invalid(form)
+            with transaction.atomic():  # a savepoint: the backstop below can still query
                 self.object = form.save()
         except IntegrityError:
             existing = dialpeer.duplicate()

@@ -101,6 +101,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The test database is a file, not memory, so that another process (the SIP edge
     # suite's gunicorn) can read what a test wrote.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+    # Several writers (two operators saving at once, gunicorn workers): each transaction
+    # takes the write lock when it begins and others wait for it (up to 20 s) instead of
+    # failing with "database is locked" when a reader tries to become a writer.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -105,6 +105,7 @@ def test_destination_description_fills_from_the_dialplan_on_blur(
     page.click("button[type=submit]:has-text('Add Destination')")
     expect(page).to_have_url(re.compile(rf"/rateplans/{plan.pk}/destinations/$"))
     assert Rate.objects.get(rate_plan=plan, code="33").description == "France"
+    page.wait_for_load_state("load")  # the filter's htmx trigger is bound on load
     page.fill("input[name=code]", "37")
     expect(page.locator("#object-table table")).not_to_contain_text("France")
     shot(page, "destinations-filtered")
