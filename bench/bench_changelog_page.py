@@ -22,12 +22,11 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import psql  # noqa: E402
+from bench.common import run_on_scratch_database  # noqa: E402
 
 
 def main():
@@ -36,20 +35,7 @@ def main():
     parser.add_argument("--per-kind", type=int, default=50_000)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    dbname = urlparse(url).path.lstrip("/")
-    if "bench" not in dbname:
-        sys.exit("Set DATABASE_URL to a PostgreSQL database whose name contains 'bench'.")
-    psql(f'DROP DATABASE IF EXISTS "{dbname}"', url)
-    psql(f'CREATE DATABASE "{dbname}"', url)
-    try:
-        run(args)
-    finally:
-        if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            psql(f'DROP DATABASE IF EXISTS "{dbname}"', url)
+    run_on_scratch_database(run, args)
 
 
 def multiply(tenant, per_kind, user, start):

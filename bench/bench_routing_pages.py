@@ -16,12 +16,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import psql  # noqa: E402
+from bench.common import run_on_scratch_database  # noqa: E402
 
 
 def main():
@@ -34,21 +33,7 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="use the kept database as is")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    dbname = urlparse(url).path.lstrip("/")
-    if "bench" not in dbname:
-        sys.exit("Set DATABASE_URL to a PostgreSQL database whose name contains 'bench'.")
-    if not args.reuse:
-        psql(f'DROP DATABASE IF EXISTS "{dbname}"', url)
-        psql(f'CREATE DATABASE "{dbname}"', url)
-    try:
-        run(args)
-    finally:
-        if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            psql(f'DROP DATABASE IF EXISTS "{dbname}"', url)
+    run_on_scratch_database(run, args, reuse=args.reuse)
 
 
 def measure(client, url, runs):

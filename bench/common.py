@@ -25,3 +25,27 @@ def psql(sql, url):
         check=True,
         stdin=subprocess.DEVNULL,
     )
+
+
+def run_on_scratch_database(run, args, *, reuse=False):
+    """``run(args)`` on the PostgreSQL database named by DATABASE_URL (its name must contain
+    "bench"): dropped and created first (unless ``reuse``), dropped afterwards unless
+    ``args.keep``."""
+    import os
+    import sys
+
+    url = os.environ.get("DATABASE_URL", "")
+    dbname = urlparse(url).path.lstrip("/")
+    if "bench" not in dbname:
+        sys.exit("Set DATABASE_URL to a PostgreSQL database whose name contains 'bench'.")
+    if not reuse:
+        psql(f'DROP DATABASE IF EXISTS "{dbname}"', url)
+        psql(f'CREATE DATABASE "{dbname}"', url)
+    try:
+        run(args)
+    finally:
+        if not args.keep:
+            from django.db import connections
+
+            connections.close_all()
+            psql(f'DROP DATABASE IF EXISTS "{dbname}"', url)
