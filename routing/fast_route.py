@@ -7,7 +7,7 @@ permission and renderer cost ~3 ms of CPU per call, which capped the SIP edge at
 150 calls/s on two cores (bench/README.md, "SIP edge" and "JSON API").
 
 What it answers here: exactly the requests :func:`fast_answer` recognises as plain —
-POST, query string empty / ``format=json`` / ``format=rtjson``, a JSON body (at most
+POST to an allowed ``Host`` (ALLOWED_HOSTS, as Django checks it), query string empty / ``format=json`` / ``format=rtjson``, a JSON body (at most
 4 KiB, ``Content-Type: application/json``) that :func:`routing.api.quick_lookup` accepts,
 an ``Accept`` that DRF would answer with plain JSON, and a valid ``Authorization: Token``
 of a tenant login (any role: a lookup only reads). It calls the same pieces the DRF view
@@ -26,7 +26,9 @@ import io
 import json
 import logging
 
+from django.conf import settings
 from django.core import signals
+from django.http.request import split_domain_port, validate_host
 from rest_framework.exceptions import AuthenticationFailed
 
 from routing import engine
@@ -61,11 +63,23 @@ def _no_constants(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def host_allowed(environ):
+    """Django's ALLOWED_HOSTS check on the ``Host`` header (a forwarded host, or none at
+    all, is left to Django)."""
+    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+        return False
+    domain, _ = split_domain_port(environ.get("HTTP_HOST", ""))
+    allowed = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    return bool(domain) and validate_host(domain, allowed)
+
+
 def read_plain_request(environ):
     """(format, body bytes) when the request is one this path may answer, else None.
     Reads the body (and puts it back in ``environ`` for the Django application)."""
     fmt = FORMATS.get(environ.get("QUERY_STRING", ""))
-    if fmt is None:
+    if fmt is None or not host_allowed(environ):
         return None
     if environ.get("CONTENT_TYPE", "").lower() not in JSON_TYPES:
         return None

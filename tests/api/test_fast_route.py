@@ -204,6 +204,8 @@ def test_a_viewer_token_may_look_up_here_too(viewer, world):
         "other query",
         "too big",
         "GET",
+        "disallowed host",
+        "no host",
     ],
 )
 def test_everything_else_goes_to_drf_untouched(operator, world, other_tenant, case):
@@ -261,6 +263,10 @@ def test_everything_else_goes_to_drf_untouched(operator, world, other_tenant, ca
         body["called_number"] = NUMBER + " " * 5000
     elif case == "GET":
         kwargs["method"] = "GET"
+    elif case == "disallowed host":
+        kwargs["headers"] = {"HTTP_HOST": "evil.example"}
+    elif case == "no host":
+        kwargs["headers"] = {"HTTP_HOST": ""}
     fast, passed_on, plain = both(body, **kwargs)
     assert passed_on == 1
     assert fast["status"] == plain["status"] != 500
@@ -306,3 +312,21 @@ def test_other_paths_never_reach_the_fast_path(operator, world):
     inner = Inner()
     answer = call(FastRouteMiddleware(inner), b"", key=key_for(operator), method="GET")
     assert inner.calls == 1 and answer["status"] == 405
+
+
+def test_gunicorn_serves_the_fast_path_for_the_edges_host(operator, world):
+    """vmgate.wsgi (what gunicorn and runserver serve) is wrapped, and a lookup sent to
+    127.0.0.1:<port> as the SIP edge sends it (an allowed host) is answered by it."""
+    import vmgate.wsgi
+
+    assert isinstance(vmgate.wsgi.application, FastRouteMiddleware)
+    inner = Inner()
+    answer = call(
+        FastRouteMiddleware(inner),
+        PLAIN,
+        key=key_for(operator),
+        query="format=rtjson",
+        headers={"HTTP_HOST": "127.0.0.1:8000", "HTTP_ACCEPT": "*/*"},
+    )
+    assert inner.calls == 0 and answer["status"] == 200
+    assert json.loads(answer["body"])["routes"][0]["uri"] == "sip:37412345678@10.8.0.12:5060"
