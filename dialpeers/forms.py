@@ -15,6 +15,7 @@ from customers.models import Customer, Trunk
 from dialpeers.models import Dialpeer
 from routing.models import RoutingRule
 from vmgate.forms import TenantModelForm
+from vmgate.tenancy import parse_pk
 from vmgate.widgets import SearchSelect
 
 
@@ -45,13 +46,17 @@ class NarrowedModelChoiceField(forms.ModelChoiceField):
             raise forms.ValidationError(self.outside_message(row), code="outside") from None
 
 
-def _pk(value):
-    """A bound form value as a positive int, or None for anything else."""
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
-        return int(value) or None
-    return None
+def dependent_trunk_attrs():
+    """htmx attributes that make a trunk select reload its options (only the picked
+    customer's trunks) whenever the form's ``customer`` field changes. The dialpeer form and
+    the test-call page use it."""
+    return {
+        "hx-get": reverse("dialpeers:trunk_options"),
+        "hx-trigger": "change from:[name='customer']",
+        "hx-include": "[name='customer']",
+        "hx-target": "this",
+        "hx-swap": "innerHTML",
+    }
 
 
 class DialpeerForm(TenantModelForm):
@@ -106,15 +111,7 @@ class DialpeerForm(TenantModelForm):
             else tenant_trunks.none()
         )
         self.fields["trunk"].label_from_instance = lambda t: t.name
-        self.fields["trunk"].widget.attrs.update(
-            {
-                "hx-get": reverse("dialpeers:trunk_options"),
-                "hx-trigger": "change from:[name='customer']",
-                "hx-include": "[name='customer']",
-                "hx-target": "this",
-                "hx-swap": "innerHTML",
-            }
-        )
+        self.fields["trunk"].widget.attrs.update(dependent_trunk_attrs())
         self.fields[
             "trunk"
         ].help_text = "Lists the origin customer's trunks once the customer is picked."
@@ -123,10 +120,10 @@ class DialpeerForm(TenantModelForm):
     def _chosen(self, name):
         """The pk chosen for ``name``: from the POST when bound, else from the instance."""
         if self.is_bound:
-            return _pk(self.data.get(self.add_prefix(name)))
+            return parse_pk(self.data.get(self.add_prefix(name)))
         initial = self.initial.get(name)
         if initial is not None:
-            return _pk(getattr(initial, "pk", initial))
+            return parse_pk(getattr(initial, "pk", initial))
         return getattr(self.instance, f"{name}_id", None)
 
     # Plain-words refusals ---------------------------------------------------------------

@@ -24,7 +24,7 @@ from dialpeers.models import Dialpeer
 from dialpeers.tables import DeferredJoinData, DialpeerTable
 from routing.models import RoutingTarget
 from vmgate.history import history_rows
-from vmgate.tenancy import scoped
+from vmgate.tenancy import parse_pk, scoped
 from vmgate.views import (
     TenantCreateView,
     TenantDeleteView,
@@ -119,10 +119,10 @@ class DialpeerFormMixin(DialpeerQuerysetMixin):
         saves at once the second is validated against what the first committed, in full
         (without it, its checks could straddle the other's commit and report only part of
         the clash). On SQLite the transaction itself serialises (IMMEDIATE mode)."""
-        trunk_id = request.POST.get("trunk", "")
+        trunk_id = parse_pk(request.POST.get("trunk"))
         with transaction.atomic():
-            if trunk_id.isascii() and trunk_id.isdigit() and len(trunk_id) < 19:
-                scoped(Trunk, self.tenant).select_for_update().filter(pk=int(trunk_id)).first()
+            if trunk_id is not None:
+                scoped(Trunk, self.tenant).select_for_update().filter(pk=trunk_id).first()
             return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
@@ -177,11 +177,7 @@ class DialpeerBulkView(TenantMixin, View):
         if action not in ("activate", "deactivate"):
             messages.error(request, "Choose Activate or Deactivate.")
             return HttpResponseRedirect(back)
-        pks = {
-            int(v)
-            for v in request.POST.getlist("pk")[:BULK_MAX]
-            if v.isascii() and v.isdigit() and len(v) < 19
-        }
+        pks = set(map(parse_pk, request.POST.getlist("pk")[:BULK_MAX])) - {None}
         if not pks:
             messages.error(request, "Select at least one dialpeer first.")
             return HttpResponseRedirect(back)

@@ -26,9 +26,9 @@ import io
 import json
 import logging
 
-from django.conf import settings
 from django.core import signals
-from django.http.request import split_domain_port, validate_host
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
 from rest_framework.exceptions import AuthenticationFailed
 
 from routing import engine
@@ -64,15 +64,13 @@ def _no_constants(name):
 
 
 def host_allowed(environ):
-    """Django's ALLOWED_HOSTS check on the ``Host`` header (a forwarded host, or none at
-    all, is left to Django)."""
-    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+    """Django's own ALLOWED_HOSTS check (``HttpRequest.get_host``: forwarded host, port,
+    DEBUG defaults), on a request object that is built but never read."""
+    try:
+        WSGIRequest(environ).get_host()
+    except DisallowedHost:
         return False
-    domain, _ = split_domain_port(environ.get("HTTP_HOST", ""))
-    allowed = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed:
-        allowed = [".localhost", "127.0.0.1", "[::1]"]
-    return bool(domain) and validate_host(domain, allowed)
+    return True
 
 
 def read_plain_request(environ):

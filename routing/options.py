@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from customers.models import Trunk
 from routing.models import Network, SimSlot, VMGateClient
-from vmgate.tenancy import scoped
+from vmgate.tenancy import parse_pk, scoped
 from vmgate.widgets import MAX_OPTIONS, render_options
 
 EMPTY_LABELS = {"any": "Any", "all": "All trunks"}
@@ -30,9 +30,8 @@ def _q(request):
 def _selected(request, name):
     """The pk currently chosen in the select named ``name`` (or ``<prefix>-name``)."""
     for key, value in request.GET.items():
-        if key == name or key.endswith("-" + name):
-            if value.isascii() and value.isdigit() and len(value) < 18:
-                return int(value) or None
+        if (key == name or key.endswith("-" + name)) and (pk := parse_pk(value)) is not None:
+            return pk
     return None
 
 

@@ -16,20 +16,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from customers.models import Customer, Trunk
+from dialpeers.forms import dependent_trunk_attrs
 from dialpeers.models import Dialpeer
 from routing.engine import IngressError, parse_source_ip, route_call
 from routing.models import RoutingCheck, RoutingRule
-from vmgate.tenancy import scoped
+from vmgate.tenancy import parse_pk, scoped
 from vmgate.widgets import SearchSelect
 
 #: What a person may type between digits; removed before routing (SPEC §4).
 TYPED_SEPARATORS = re.compile(r"[ \t\u00a0-]")
-
-
-def _pk(value):
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
-        return int(value) or None
-    return None
 
 
 class CallForm(forms.Form):
@@ -71,7 +66,7 @@ class CallForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         self.fields["customer"].queryset = scoped(Customer, tenant)
-        customer_pk = _pk(self.data.get("customer")) if self.is_bound else None
+        customer_pk = parse_pk(self.data.get("customer")) if self.is_bound else None
         trunks = scoped(Trunk, tenant)
         self.fields["trunk"].queryset = (
             trunks.filter(customer_id=customer_pk).order_by("name", "id")
@@ -79,15 +74,7 @@ class CallForm(forms.Form):
             else trunks.none()
         )
         self.fields["trunk"].label_from_instance = lambda t: f"{t.name} (prefix {t.tech_prefix})"
-        self.fields["trunk"].widget.attrs.update(
-            {
-                "hx-get": reverse("dialpeers:trunk_options"),
-                "hx-trigger": "change from:[name='customer']",
-                "hx-include": "[name='customer']",
-                "hx-target": "this",
-                "hx-swap": "innerHTML",
-            }
-        )
+        self.fields["trunk"].widget.attrs.update(dependent_trunk_attrs())
         self.typed_number = None
         self.fields["trunk"].widget.attrs["class"] = "form-select"
         for name in ("source_ip", "called_number", "at"):

@@ -27,7 +27,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
 
 from vmgate.api_auth import TenantPermission, TokenAuthentication
-from vmgate.tenancy import TenantRequired, scoped
+from vmgate.tenancy import TenantRequired, parse_pk, scoped
 
 
 def request_tenant(request):
@@ -315,7 +315,7 @@ class TenantModelViewSet(APIViewMixin, viewsets.ModelViewSet):
 
     def get_object(self):
         pk = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
-        if not (isinstance(pk, str) and pk.isascii() and pk.isdigit() and len(pk) < 19):
+        if parse_pk(pk) is None:
             from django.http import Http404
 
             raise Http404

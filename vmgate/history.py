@@ -14,7 +14,7 @@ ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 EMPTY = "—"
 
 
-def _tracked_fields(history_model):
+def tracked_fields(history_model):
     """The original model's editable concrete fields that the history records carry."""
     return [
         f
@@ -114,7 +114,7 @@ def history_rows(obj, limit=50, children=()):
     """
     history_manager = obj.history
     history_model = history_manager.model
-    fields = _tracked_fields(history_model)
+    fields = tracked_fields(history_model)
     # limit + 1 so the oldest shown record still has its predecessor to diff against.
     records = list(
         history_manager.select_related("history_user").order_by("-history_date", "-history_id")[

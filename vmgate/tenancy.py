@@ -10,6 +10,18 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+MAX_PK = 2**63 - 1
+
+
+def parse_pk(value):
+    """A submitted id (form field, query parameter, URL part) as a positive int that fits a
+    bigint primary key, or None for anything else (empty, signs, NUL, non-ASCII digits,
+    overlong), so a bad id never reaches the database as an error."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 < value <= MAX_PK else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value) or None
+    return None
 
 
 class TenantRequired(PermissionDenied):

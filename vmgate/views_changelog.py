@@ -34,10 +34,10 @@ from routing.models import (
 )
 from vmgate.history import (
     ACTIONS,
-    _tracked_fields,
     collect_fk_ids,
     live_names,
     record_changes,
+    tracked_fields,
     who,
 )
 
@@ -219,7 +219,7 @@ def change_log_page(tenant, filters):
     previous, fields = {}, {}
     for index, records in by_kind.items():
         kind = KINDS[index]
-        fields[index] = _tracked_fields(kind.model.history.model)
+        fields[index] = tracked_fields(kind.model.history.model)
         ids = [r.previous_id for r in records if r.history_type == "~" and r.previous_id]
         earlier = list(kind.model.history.filter(history_id__in=ids)) if ids else []
         previous.update({(index, r.history_id): r for r in earlier})

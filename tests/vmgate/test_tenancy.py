@@ -7,7 +7,7 @@ from django.urls import reverse
 from customers.models import Customer
 from tests.factories import CustomerFactory, MembershipFactory
 from vmgate.forms import TenantModelForm
-from vmgate.tenancy import TenantRequired, scoped
+from vmgate.tenancy import TenantRequired, parse_pk, scoped
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +127,30 @@ def test_the_demo_operator_password_works(client, db):
 
 def test_migrations_match_the_models(db):
     call_command("makemigrations", "--check", "--dry-run", stdout=open("/dev/null", "w"))
+
+
+@pytest.mark.parametrize(
+    "value, pk",
+    [
+        ("42", 42),
+        (42, 42),
+        ("9" * 18, int("9" * 18)),
+        (2**63 - 1, 2**63 - 1),
+        ("0", None),
+        (0, None),
+        (-3, None),
+        (2**63, None),
+        (True, None),
+        ("", None),
+        (None, None),
+        ("-1", None),
+        ("+1", None),
+        (" 1", None),
+        ("1\x00", None),
+        ("١٢", None),  # Arabic-Indic digits: isdigit() but not an id
+        ("9" * 19, None),
+        ("1.0", None),
+    ],
+)
+def test_parse_pk_takes_only_a_positive_bigint_id(value, pk):
+    assert parse_pk(value) == pk
