@@ -8,6 +8,16 @@ import pytest
 # from a thread with a running loop unless told otherwise (tests only).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+
+def pytest_configure(config):
+    # Tests never need a slow password hash: PBKDF2 on every factory user cost ~150 s of
+    # the suite. Real logins (the e2e login form, the API's token path) still hash and
+    # check through Django's hasher API, only with a cheap algorithm.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 from tests.factories import MembershipFactory, TenantFactory, UserFactory  # noqa: E402
 
 
