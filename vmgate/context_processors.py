@@ -1,6 +1,7 @@
-"""Sidebar and tenant for every page. The sidebar lists only pages that exist."""
+"""Sidebar and tenant for every page. The sidebar lists only pages that exist, and only for
+a login with a tenant (support staff without one work in the admin)."""
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, resolve, reverse
 
 SIDEBAR = [
     ("Customers", "customers:customer_list"),
@@ -16,12 +17,44 @@ SIDEBAR = [
     ("API tokens", "vmgate:apitoken_list"),
 ]
 
+#: The sidebar section of a page whose URL name does not start with the section's model
+#: (``<app>:<model>_<action>``): the parts of a section that live under another name.
+SECTION_OF = {
+    "customers:rate": "customers:rateplan_list",
+    "routing:routingtarget": "routing:routingrule_list",
+    "routing:routingcheck_save": "routing:routingcheck_list",
+    "dialpeers:dialpeer_bulk": "dialpeers:dialpeer_list",
+    "vmgate:apitoken": "vmgate:apitoken_list",
+}
 
-def _sidebar():
+
+def current_section(request):
+    """The URL name of the sidebar item the current page belongs to (its list), or None.
+
+    A list, its detail, add, edit and delete pages share ``<app>:<model>_``; a few pages
+    belong to another model's section (a plan's rates, a rule's targets)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except Exception:  # noqa: BLE001 - an unknown path (a 404 page) has no section
+            return None
+    name = match.view_name or ""
+    for prefix, section in SECTION_OF.items():
+        if name == prefix or name.startswith(prefix + "_"):
+            return section
+    model = name.rsplit("_", 1)[0]
+    for _label, section in SIDEBAR:
+        if section.rsplit("_", 1)[0] == model:
+            return section
+    return None
+
+
+def _sidebar(section):
     items = []
     for label, name in SIDEBAR:
         try:
-            items.append((label, reverse(name)))
+            items.append((label, reverse(name), name == section))
         except NoReverseMatch:
             continue
     return items
@@ -29,11 +62,12 @@ def _sidebar():
 
 def portal(request):
     membership = getattr(request, "membership", None)
+    tenant = getattr(request, "tenant", None)
+    user = getattr(request, "user", None)
+    show_sidebar = tenant is not None and user is not None and user.is_authenticated
     return {
-        "tenant": getattr(request, "tenant", None),
+        "tenant": tenant,
         "membership": membership,
         "can_write": bool(membership and membership.can_write),
-        "sidebar": _sidebar()
-        if getattr(request, "user", None) and request.user.is_authenticated
-        else [],
+        "sidebar": _sidebar(current_section(request)) if show_sidebar else [],
     }

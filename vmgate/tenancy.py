@@ -68,6 +68,10 @@ class TenantMiddleware:
 
     Viewers may read; any state-changing request they make is refused with 403 here, so a
     view that forgets the check cannot leak write access. Logout stays allowed.
+
+    A login without a tenant (support staff, or a user not yet given a membership) has no
+    tenant pages: support staff are sent to the admin, anyone else to the home page, which
+    says the login belongs to no tenant.
     """
 
     def __init__(self, get_response):
@@ -90,4 +94,27 @@ class TenantMiddleware:
                     and not request.path.startswith(("/accounts/logout", "/api/"))
                 ):
                     raise PermissionDenied("Viewers have read-only access.")
+            elif not request.path.startswith(TENANTLESS_PATHS):
+                redirect = _tenantless_redirect(request, user)
+                if redirect is not None:
+                    return redirect
         return self.get_response(request)
+
+
+#: Pages a login without a tenant may still open (the API answers for itself).
+TENANTLESS_PATHS = ("/admin/", "/accounts/", "/api/", "/static/", "/favicon.ico")
+
+
+def _tenantless_redirect(request, user):
+    """Where a login without a tenant goes instead of a tenant page: support staff to the
+    admin, anyone else to the home page (which explains); the home page itself renders for
+    a non-staff login."""
+    from django.http import HttpResponseRedirect
+    from django.urls import reverse
+
+    if user.is_staff:
+        return HttpResponseRedirect(reverse("admin:index"))
+    home = reverse("home")
+    if request.path == home:
+        return None
+    return HttpResponseRedirect(home)

@@ -8,6 +8,7 @@ from vmgate import views_home
 
 urlpatterns = [
     path("", views_home.home, name="home"),
+    path("favicon.ico", views_home.favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -70,7 +70,9 @@ class TenantFormMixin(TenantMixin):
     """Passes the tenant to the form (TenantModelForm scopes every choice with it)."""
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD", "OPTIONS") and request.user.is_authenticated:
+        # Every method, GET included: a viewer typing an add/edit/delete address gets the
+        # 403 page, not a form it could never submit.
+        if request.user.is_authenticated:
             membership = getattr(request, "membership", None)
             if membership is None or not membership.can_write:
                 raise PermissionDenied("Viewers have read-only access.")

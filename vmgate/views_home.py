@@ -1,12 +1,23 @@
 """The home page: what this tenant has, at a glance."""
 
-from django.shortcuts import render
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponsePermanentRedirect
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 from vmgate.tenancy import scoped
 
 
+@login_not_required
+def favicon(request):
+    """Browsers ask for /favicon.ico on their own; answer with the static icon."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
+
+
 def home(request):
     tenant = request.tenant
+    if tenant is None and request.user.is_staff:
+        return redirect("admin:index")
     counts = []
     if tenant is not None:
         from customers.models import Customer, RatePlan, Trunk

@@ -121,8 +121,9 @@ def test_a_viewer_reads_it(viewer_client, world):
     assert rows(viewer_client.get(URL))
 
 
-def test_a_login_without_tenant_gets_404(staff_client, world):
-    assert staff_client.get(URL).status_code == 404
+def test_a_login_without_tenant_is_sent_to_the_admin(staff_client, world):
+    response = staff_client.get(URL)
+    assert response.status_code == 302 and response["Location"] == "/admin/"
 
 
 def test_filters_by_kind_action_and_who(op_client, operator, world):

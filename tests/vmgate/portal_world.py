@@ -1,0 +1,73 @@
+"""One tenant with a row of every kind, and every portal URL of the URL configuration
+resolved against it: the URL-conf walks of the shell tests use it, so a new page is
+covered without editing a test."""
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.factories import (
+    RateFactory,
+    RoutingCheckFactory,
+    RoutingTargetFactory,
+    SimSlotFactory,
+    build_route_world,
+)
+
+#: Namespaces of tenant pages (the admin and the API answer for themselves).
+PORTAL_NAMESPACES = {"customers", "routing", "dialpeers", "vmgate"}
+#: The last part of a URL name that makes a page a write page.
+WRITE_ACTIONS = ("add", "edit", "delete", "bulk", "block", "unblock", "run", "save")
+
+
+def build_portal_world(tenant):
+    world = build_route_world(tenant)
+    world["rate"] = RateFactory(rate_plan=world["plan"], code="3741")
+    world["target"] = world["rule"].targets.order_by("pk").first()
+    world["check"] = RoutingCheckFactory(trunk=world["trunk"], tenant=tenant)
+    world["network"] = world["gw_a"].network
+    SimSlotFactory(client=world["gw_a"], position=1)
+    RoutingTargetFactory(rule=world["rule"], network=world["network"], client=None)
+    return world
+
+
+def _pk_for(name, world):
+    """The object an URL name with a ``pk`` works on (``<app>:<model>_<action>``)."""
+    model = name.split(":", 1)[1].rsplit("_", 1)[0]
+    obj = {
+        "customer": world["customer"],
+        "trunk": world["trunk"],
+        "rateplan": world["plan"],
+        "rate": world["rate"],
+        "network": world["network"],
+        "vmgateclient": world["gw_a"],
+        "routingrule": world["rule"],
+        "routingtarget": world["target"],
+        "routingcheck": world["check"],
+        "dialpeer": world["dialpeer"],
+        "apitoken": None,
+    }[model]
+    return obj.pk if obj is not None else 1
+
+
+def _walk(patterns, prefix="", namespace=None):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace or namespace
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern) and p.name and namespace in PORTAL_NAMESPACES:
+            yield f"{namespace}:{p.name}", prefix + str(p.pattern), p.pattern.converters
+
+
+def portal_urls(world):
+    """(url name, path) of every tenant page, its ``<int:…>`` parts filled from ``world``."""
+    urls = []
+    for name, route, converters in _walk(get_resolver().url_patterns):
+        path = "/" + route
+        for key in converters:
+            value = world["plan"].pk if key == "plan_pk" else _pk_for(name, world)
+            path = path.replace(f"<int:{key}>", str(value))
+        urls.append((name, path))
+    return urls
+
+
+def is_write(name):
+    return name.rsplit("_", 1)[-1] in WRITE_ACTIONS
