@@ -1,7 +1,26 @@
 from django.contrib import admin
 
-from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
+from customers.models import BalanceEntry, Customer, Rate, RatePlan, Trunk, TrunkNetwork
 from vmgate.admin import DomainAdmin
+
+BALANCE_ENTRY_FIELDS = ["kind", "amount", "reference", "note"]
+BALANCE_ENTRY_RECORD = ["created_at", "created_by", "balance_after"]
+
+
+class BalanceEntryInline(admin.TabularInline):
+    """A customer's balance entries: new ones can be added (each moves the balance when the
+    customer is saved); recorded ones are shown read-only and never deleted."""
+
+    model = BalanceEntry
+    extra = 0
+    fields = [*BALANCE_ENTRY_FIELDS, *BALANCE_ENTRY_RECORD]
+    readonly_fields = BALANCE_ENTRY_RECORD
+    can_delete = False
+    ordering = ["-id"]
+    show_change_link = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Customer)
@@ -11,6 +30,52 @@ class CustomerAdmin(DomainAdmin):
     list_select_related = ["tenant"]
     search_fields = ["name", "email"]
     autocomplete_fields = ["tenant"]
+    # The balance moves only through balance entries (the inline below).
+    readonly_fields = ["balance", "trunk_count"]
+    inlines = [BalanceEntryInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is BalanceEntry:
+            for entry in formset.save(commit=False):
+                entry.created_by = request.user
+                entry.save()
+            return
+        super().save_formset(request, form, formset, change)
+
+
+@admin.register(BalanceEntry)
+class BalanceEntryAdmin(admin.ModelAdmin):
+    """Every tenant's balance entries: recorded here or elsewhere, never edited or deleted."""
+
+    list_display = ["created_at", "tenant", "customer", "kind", "amount", "reference"]
+    list_display += ["created_by", "balance_after"]
+    list_filter = ["customer__tenant", "kind"]
+    list_select_related = ["customer__tenant", "created_by"]
+    search_fields = ["customer__name", "reference", "note"]
+    autocomplete_fields = ["customer"]
+    fields = ["customer", *BALANCE_ENTRY_FIELDS]
+    date_hierarchy = "created_at"
+
+    @admin.display(ordering="customer__tenant__name")
+    def tenant(self, obj):
+        return obj.customer.tenant
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is None else [*self.fields, *BALANCE_ENTRY_RECORD]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        # The list and each entry stay viewable (view permission); nothing is editable.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = request.user
+        obj.save()
 
 
 class TrunkNetworkInline(admin.TabularInline):

@@ -2,7 +2,8 @@
 
 import django_filters
 from django.core.exceptions import ValidationError
-from rest_framework import serializers
+from django.http import Http404
+from rest_framework import mixins, serializers, viewsets
 
 from customers.filtersets import (
     CustomerFilterSet,
@@ -11,7 +12,9 @@ from customers.filtersets import (
     TrunkFilterSet,
 )
 from customers.models import (
+    AMOUNT_ERRORS,
     CODECS,
+    BalanceEntry,
     Customer,
     Rate,
     RatePlan,
@@ -22,12 +25,16 @@ from customers.models import (
 )
 from customers.netutils import normalise_network
 from vmgate.api import (
+    APIViewMixin,
+    StandardPagination,
     StrictCharField,
     StrictChoiceField,
+    StrictFilterBackend,
     TenantModelSerializer,
     TenantModelViewSet,
+    drf_errors,
 )
-from vmgate.tenancy import scoped
+from vmgate.tenancy import parse_pk, scoped
 
 
 class CustomerSerializer(TenantModelSerializer):
@@ -47,6 +54,8 @@ class CustomerSerializer(TenantModelSerializer):
             "overdraft_limit",
             "status",
         ]
+        # Moved only by balance entries (POST /api/v1/balance-entries/).
+        read_only_fields = ["balance"]
 
 
 class CustomerViewSet(TenantModelViewSet):
@@ -222,3 +231,84 @@ class RateViewSet(TenantModelViewSet):
     model = Rate
     serializer_class = RateSerializer
     filterset_class = RateApiFilterSet
+
+
+# Balance entries ----------------------------------------------------------------------------
+
+
+class BalanceEntrySerializer(TenantModelSerializer):
+    """A payment or adjustment of a customer's balance. Write ``customer``, ``kind``,
+    ``amount`` (a decimal string, 2 places), ``reference`` and ``note``; the rest is
+    recorded. Saving it moves the balance at once; entries are never edited or deleted."""
+
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta(TenantModelSerializer.Meta):
+        model = BalanceEntry
+        fields = [
+            "id",
+            "customer",
+            "kind",
+            "amount",
+            "reference",
+            "note",
+            "created_by",
+            "created_at",
+            "balance_after",
+        ]
+        read_only_fields = ["created_at", "balance_after"]
+        extra_kwargs = {"amount": {"error_messages": AMOUNT_ERRORS}}
+
+    def save_instance(self, instance, attrs):
+        instance.created_by = self.context["request"].user
+        try:
+            instance.save()
+        except ValidationError as exc:  # the balance would leave its range meanwhile
+            raise serializers.ValidationError(drf_errors(exc)) from exc
+
+
+class BalanceEntryFilterSet(django_filters.FilterSet):
+    customer = django_filters.ModelChoiceFilter(
+        queryset=lambda request: scoped(Customer, getattr(request, "tenant", None)),
+        label="Customer",
+    )
+    kind = django_filters.ChoiceFilter(choices=BalanceEntry.KIND_CHOICES)
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="Recorded at or after (ISO 8601)"
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label="Recorded before (ISO 8601)"
+    )
+
+    class Meta:
+        model = BalanceEntry
+        fields = ["customer", "kind", "created_after", "created_before"]
+
+
+class BalanceEntryViewSet(
+    APIViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Balance entries (payments and adjustments), newest first. List, read and create
+    only: an entry is never edited or deleted (PUT, PATCH and DELETE answer 405); correct a
+    mistake with another adjustment."""
+
+    model = BalanceEntry
+    serializer_class = BalanceEntrySerializer
+    filterset_class = BalanceEntryFilterSet
+    filter_backends = [StrictFilterBackend]
+    pagination_class = StandardPagination
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request tenant
+            return BalanceEntry.objects.none()
+        return scoped(BalanceEntry, self.tenant).select_related("created_by").order_by("-id")
+
+    def get_object(self):
+        if parse_pk(self.kwargs.get(self.lookup_field)) is None:
+            raise Http404
+        return super().get_object()

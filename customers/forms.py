@@ -8,7 +8,9 @@ from django.forms.models import construct_instance
 from django.urls import reverse
 
 from customers.models import (
+    AMOUNT_ERRORS,
     CODEC_CHOICES,
+    BalanceEntry,
     Customer,
     Rate,
     RatePlan,
@@ -37,7 +39,7 @@ def _no_form_tag_helper(layout=None):
 class CustomerForm(TenantModelForm):
     """The postpaid fields are shown (static/js/customer_form.js) and validated only for
     postpaid customers; for prepaid ones the stored values are kept untouched. The balance
-    is shown, not edited (support staff adjust it in the admin)."""
+    is shown, not edited: it moves only through balance entries (Record payment)."""
 
     class Meta:
         model = Customer
@@ -67,7 +69,8 @@ class CustomerForm(TenantModelForm):
                 HTML(
                     '<p class="text-muted" data-testid="balance">Balance: '
                     f"<strong>{balance:.2f} {currency}</strong> "
-                    "(adjusted by support staff, not here)</p>"
+                    "(it moves only through payments and adjustments: "
+                    "Record payment on the customer's Balance tab)</p>"
                 ),
             )
         )
@@ -295,3 +298,27 @@ class RateForm(TenantModelForm):
         exclude = super()._get_validation_exclusions()
         exclude.discard("rate_plan")
         return exclude
+
+
+class BalanceEntryForm(forms.ModelForm):
+    """Record a payment or an adjustment on one customer (the customer comes from the URL).
+
+    The model validates (a payment above 0, an adjustment not 0 and with a note, 2 decimal
+    places, |amount| < 10^10); saving it moves the balance (BalanceEntry.save)."""
+
+    class Meta:
+        model = BalanceEntry
+        fields = ["kind", "amount", "reference", "note"]
+        error_messages = {"amount": AMOUNT_ERRORS}
+        widgets = {
+            # Text, not type=number: the browser would blank a typo instead of letting the
+            # server say what is wrong with it.
+            "amount": forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.customer = customer
+        self.fields["amount"].widget.attrs["placeholder"] = "100.00"
+        self.helper = _no_form_tag_helper()

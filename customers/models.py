@@ -2,9 +2,10 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import DataError, models, transaction
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When, Window
 from django.db.models.functions import Lead, Lower
 from django.urls import NoReverseMatch, reverse
@@ -22,6 +23,47 @@ CODECS = [c for c, _ in CODEC_CHOICES]
 
 def default_codecs():
     return ["PCMA", "PCMU"]
+
+
+#: Every amount and balance stays below this in magnitude (SPEC §3: |amount| < 10^10).
+MONEY_LIMIT = Decimal("10") ** 10
+
+
+def money(value, currency=""):
+    """``1234.5`` → ``"1,234.50 USD"``: how the portal shows an amount of the tenant's money."""
+    text = f"{value:,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+def balance_refusal(customer, currency=""):
+    """SPEC §5 step 5, the one balance rule: why ``customer`` has no money for a new call,
+    or None when it has. Prepaid needs ``balance > 0``; postpaid needs unlimited credit or
+    ``balance + credit_limit (+ overdraft_limit if allowed) > 0``.
+
+    ``customer`` is a :class:`Customer` or anything with its billing attributes (the
+    routing engine's snapshot), so the pages and live traffic apply the very same rule.
+    """
+    balance = customer.balance
+    if customer.billing_type == "prepaid":
+        if balance > 0:
+            return None
+        return (
+            f"Its prepaid balance is {money(balance, currency)}: "
+            "a prepaid customer needs a balance above 0."
+        )
+    if customer.credit_unlimited:
+        return None
+    headroom = balance + customer.credit_limit
+    terms = f"balance {money(balance)} + credit line {money(customer.credit_limit)}"
+    if customer.overdraft_allowed:
+        headroom += customer.overdraft_limit
+        terms += f" + overdraft {money(customer.overdraft_limit)}"
+    if headroom > 0:
+        return None
+    return (
+        f"Its {terms} = {money(headroom, currency)}: "
+        "a postpaid customer needs more than 0 to spend."
+    )
 
 
 def _url(name, pk):
@@ -48,7 +90,11 @@ class Customer(TenantOwned):
     email = models.EmailField(blank=True, verbose_name="contact email")
     phone = models.CharField(max_length=40, blank=True, validators=[no_nul])
     billing_type = models.CharField(max_length=10, choices=BILLING_CHOICES, default=PREPAID)
-    balance = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
+    #: Moved only by BalanceEntry rows (``balance = balance + amount`` in the database);
+    #: never written by a save of the customer (see save()).
+    balance = models.DecimalField(
+        max_digits=14, decimal_places=4, default=Decimal("0"), editable=False
+    )
     credit_limit = models.DecimalField(
         max_digits=14,
         decimal_places=4,
@@ -72,7 +118,9 @@ class Customer(TenantOwned):
         default=0, db_default=0, editable=False, verbose_name="trunks"
     )
 
-    # The count is derived data, changed by triggers without a save: no history of it.
+    # The count is derived data, changed by triggers without a save: no history of it. (The
+    # balance is not editable, so History tabs never diff it: each movement is recorded by
+    # its BalanceEntry, with who and why.)
     history = HistoricalRecords(excluded_fields=["trunk_count"])
 
     class Meta:
@@ -97,6 +145,9 @@ class Customer(TenantOwned):
             ),
         ]
 
+    #: Written by the database (triggers, ``balance + amount``), never by a save.
+    DERIVED_FIELDS = ("trunk_count", "balance")
+
     def __str__(self):
         return self.name
 
@@ -112,8 +163,9 @@ class Customer(TenantOwned):
                 raise ValidationError({"name": "A customer with this name already exists."})
 
     def save(self, *args, **kwargs):
-        # trunk_count belongs to the triggers: an UPDATE from a form, the admin or the API
-        # must not write back the value this instance happened to load.
+        # trunk_count belongs to the triggers and balance to the balance entries: an UPDATE
+        # from a form, the admin or the API must not write back the value this instance
+        # happened to load (a payment recorded meanwhile would be lost).
         if (
             not self._state.adding
             and not args
@@ -123,20 +175,28 @@ class Customer(TenantOwned):
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name != "trunk_count"
+                if not f.primary_key and f.name not in self.DERIVED_FIELDS
             ]
         super().save(*args, **kwargs)
 
+    def balance_refusal(self, currency=""):
+        """Why there is no money (or credit) for a new call, or None (:func:`balance_refusal`)."""
+        return balance_refusal(self, currency)
+
     def can_take_calls(self):
         """SPEC §5 step 5: is there money (or credit) for a new call?"""
-        if self.billing_type == self.PREPAID:
-            return self.balance > 0
-        if self.credit_unlimited:
-            return True
-        headroom = self.balance + self.credit_limit
-        if self.overdraft_allowed:
-            headroom += self.overdraft_limit
-        return headroom > 0
+        return balance_refusal(self) is None
+
+    def call_refusals(self, currency=""):
+        """Every reason this customer's new calls are refused now, as ``(what, reason)`` pairs
+        (``what``: ``"blocked"`` or ``"balance"``), for its page to say why and what to do."""
+        out = []
+        if self.status == self.BLOCKED:
+            out.append(("blocked", "It is blocked: new calls from its trunks are refused."))
+        reason = self.balance_refusal(currency)
+        if reason:
+            out.append(("balance", reason))
+        return out
 
 
 class RatePlan(TenantOwned):
@@ -469,3 +529,170 @@ class TrunkNetwork(models.Model):
         clash = find_overlap(trunk.tenant_id, trunk.tech_prefix, [self.network], trunk.pk)
         if clash:
             raise ValidationError({"network": overlap_message(*clash)})
+
+
+_TOO_BIG = "Enter an amount below 10,000,000,000 (at most 10 digits before the point)."
+AMOUNT_ERRORS = {
+    "max_digits": _TOO_BIG,
+    "max_whole_digits": _TOO_BIG,
+    "max_decimal_places": "Use at most 2 decimal places (cents).",
+}
+
+
+class BalanceEntryHistory(models.Model):
+    """Base of BalanceEntry's history records: one line saying what the entry did."""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def summary(self):
+        text = f"{self.get_kind_display()} {'+' if self.amount > 0 else ''}{money(self.amount)}"
+        if self.reference:
+            text += f" (ref. {self.reference})"
+        return text
+
+
+class BalanceEntry(models.Model):
+    """One movement of a customer's balance: a payment received or an adjustment.
+
+    The only way the balance moves (SPEC §3). :meth:`save` adds ``amount`` to the customer's
+    balance with ``UPDATE … SET balance = balance + amount`` in the same transaction as the
+    INSERT, so concurrent entries never lose an update, and records the balance it left in
+    ``balance_after`` (the row lock of that UPDATE orders the entries of one customer, so
+    the running balance is exact). Entries are never edited or deleted: a mistake is
+    corrected by another adjustment.
+    """
+
+    tenant_path = "customer__tenant"
+
+    PAYMENT, ADJUSTMENT = "payment", "adjustment"
+    KIND_CHOICES = [(PAYMENT, "Payment"), (ADJUSTMENT, "Adjustment")]
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="balance_entries")
+    kind = models.CharField(
+        max_length=10,
+        choices=KIND_CHOICES,
+        default=PAYMENT,
+        help_text="Payment: money received (more than 0). Adjustment: a correction (+ or −).",
+    )
+    amount = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="In the tenant's currency, at most 2 decimal places.",
+        error_messages=AMOUNT_ERRORS,
+    )
+    reference = models.CharField(
+        max_length=100,
+        blank=True,
+        validators=[no_nul],
+        help_text="E.g. the bank transfer id.",
+    )
+    note = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[no_nul],
+        help_text="Required for an adjustment: say why.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="recorded by",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    #: The customer's balance right after this entry (set by save(), in the same transaction).
+    balance_after = models.DecimalField(max_digits=14, decimal_places=4, null=True, editable=False)
+
+    history = HistoricalRecords(bases=[BalanceEntryHistory])
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "balance entries"
+        indexes = [
+            # The Balance tab: a customer's entries newest first, older pages by id.
+            models.Index(fields=["customer", "-id"], name="balanceentry_customer_newest"),
+            models.Index(fields=["created_at"], name="balanceentry_created_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["payment", "adjustment"]), name="balanceentry_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="payment") | Q(amount__gt=0),
+                name="balanceentry_payment_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="adjustment") | (~Q(amount=0) & ~Q(note="")),
+                name="balanceentry_adjustment_nonzero_with_note",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {money(self.amount)}" if self.amount is not None else "—"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("A balance entry is never edited: record an adjustment.")
+        try:
+            with transaction.atomic():
+                # The UPDATE first: its row lock orders this customer's entries, so the
+                # balance read back is exactly the one this entry leaves.
+                moved = Customer.objects.filter(pk=self.customer_id).update(
+                    balance=F("balance") + self.amount
+                )
+                if not moved:
+                    raise ValidationError({"customer": "This customer no longer exists."})
+                self.balance_after = (
+                    Customer.objects.filter(pk=self.customer_id)
+                    .values_list("balance", flat=True)
+                    .get()
+                )
+                super().save(*args, **kwargs)
+        except DataError as exc:
+            # The balance left its column's range (|balance| < 10^10): PostgreSQL refuses
+            # the UPDATE with a numeric overflow. clean() says so before, unless another
+            # entry landed in between. (SQLite, for development only, does not check.)
+            if "numeric field overflow" not in str(exc):
+                raise
+            raise ValidationError({"amount": self.overflow_message()}) from exc
+        # The instance the caller holds shows the new balance too.
+        if "customer" in self._state.fields_cache:
+            self.customer.balance = self.balance_after
+
+    def get_absolute_url(self):
+        url = _url("customers:customer_detail", self.customer_id)
+        return f"{url}?tab=balance" if url else ""
+
+    def clean(self):
+        errors = {}
+        amount = self.amount
+        if amount is not None and amount.is_finite():
+            if self.kind == self.PAYMENT and amount <= 0:
+                errors["amount"] = (
+                    "A payment is money received: enter an amount above 0 "
+                    "(record a correction as an adjustment)."
+                )
+            elif self.kind == self.ADJUSTMENT and amount == 0:
+                errors["amount"] = "An adjustment of 0 changes nothing: enter + or − an amount."
+            elif self.customer_id and abs(self.customer.balance + amount) >= MONEY_LIMIT:
+                errors["amount"] = self.overflow_message()
+        if self.kind == self.ADJUSTMENT and not (self.note or "").strip():
+            errors["note"] = "Say why: an adjustment needs a note."
+        if errors:
+            raise ValidationError(errors)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("A balance entry is never deleted: record an adjustment.")
+
+    def overflow_message(self):
+        return (
+            "This would take the balance beyond "
+            f"±{money(MONEY_LIMIT - Decimal('0.01'))}; nothing was recorded."
+        )
+
+    @property
+    def balance_before(self):
+        return None if self.balance_after is None else self.balance_after - self.amount

@@ -20,6 +20,11 @@ urlpatterns = [
         views.CustomerStatusView.as_view(new_status=Customer.ACTIVE),
         name="customer_unblock",
     ),
+    path(
+        "<int:pk>/payments/add/",
+        views.BalanceEntryCreateView.as_view(),
+        name="balanceentry_add",
+    ),
     path("trunks/", views.TrunkListView.as_view(), name="trunk_list"),
     path("trunks/add/", views.TrunkCreateView.as_view(), name="trunk_add"),
     path("trunks/<int:pk>/", views.TrunkDetailView.as_view(), name="trunk_detail"),

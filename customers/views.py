@@ -6,7 +6,10 @@ costs the same number of queries at 1 or 10,000 rows, and the paginator's COUNT 
 or groups.
 """
 
+import copy
+
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,13 +25,13 @@ from customers.filtersets import (
     RatePlanFilterSet,
     TrunkFilterSet,
 )
-from customers.forms import CustomerForm, RateForm, RatePlanForm, TrunkForm
-from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
+from customers.forms import BalanceEntryForm, CustomerForm, RateForm, RatePlanForm, TrunkForm
+from customers.models import BalanceEntry, Customer, Rate, RatePlan, Trunk, TrunkNetwork, money
 from customers.tables import CustomerTable, RatePlanTable, RateTable, TrunkTable
 from routing.dialplan import label_for_code
 from vmgate.history import history_rows
 from vmgate.paging import deferred_paging
-from vmgate.tenancy import scoped
+from vmgate.tenancy import parse_pk, scoped
 from vmgate.views import (
     TenantCreateView,
     TenantDeleteView,
@@ -73,6 +76,23 @@ class CustomerListView(TenantListView):
         return {**super().get_table_kwargs(), "currency": self.tenant.currency}
 
 
+#: Entries shown per page of a customer's Balance tab.
+BALANCE_PAGE = 50
+CUSTOMER_TABS = ("details", "balance", "trunks", "history")
+
+
+def balance_page(customer, before=None):
+    """(entries newest first, id to pass as ``before`` for the next page or None): one page
+    of the customer's Balance tab in one query, whatever the number of entries."""
+    entries = customer.balance_entries.select_related("created_by").order_by("-id")
+    if before is not None:
+        entries = entries.filter(id__lt=before)
+    rows = list(entries[: BALANCE_PAGE + 1])
+    more = len(rows) > BALANCE_PAGE
+    rows = rows[:BALANCE_PAGE]
+    return rows, (rows[-1].pk if more else None)
+
+
 class CustomerDetailView(TenantDetailView):
     model = Customer
     template_name = "customers/customer_detail.html"
@@ -82,6 +102,12 @@ class CustomerDetailView(TenantDetailView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
+        tab = self.request.GET.get("tab", "")
+        before = parse_pk(self.request.GET.get("before", ""))
+        ctx["active_tab"] = tab if tab in CUSTOMER_TABS else "details"
+        ctx["entries"], ctx["older_entries"] = balance_page(self.object, before)
+        ctx["entries_paged"] = before is not None
+        ctx["call_refusals"] = self.object.call_refusals(self.tenant.currency)
         trunks = trunks_with_counts(scoped(Trunk, self.tenant)).filter(customer=self.object)
         ctx["trunk_table"] = TrunkTable(
             trunks.select_related("rate_plan", "customer"),
@@ -89,7 +115,18 @@ class CustomerDetailView(TenantDetailView):
             exclude=("customer",),
             orderable=False,
         )
-        ctx["history_rows"] = history_rows(self.object)
+        # Each balance entry is a line of the customer's history ("Balance entry: Payment
+        # +100.00 (ref. …)"), like a trunk's authorized IPs on the trunk's.
+        ctx["history_rows"] = history_rows(
+            self.object,
+            children=[
+                (
+                    "balance entry",
+                    BalanceEntry.history.filter(customer_id=self.object.pk),
+                    "summary",
+                )
+            ],
+        )
         ctx["delete_refusal"] = customer_delete_refusal(self.object)
         return ctx
 
@@ -145,6 +182,79 @@ class CustomerStatusView(TenantMixin, View):
         if next_url.startswith("/") and not next_url.startswith("//"):
             return redirect(next_url)
         return redirect(reverse("customers:customer_list"))
+
+
+# Balance entries -------------------------------------------------------------------------
+
+
+class BalanceEntryCreateView(TenantMixin, View):
+    """Record payment: the form (kind, amount, reference, note), then a confirmation showing
+    the balance before → after, then the entry (which moves the balance atomically).
+
+    Operators only: a viewer's GET or POST is a 403; another tenant's customer a 404."""
+
+    model = BalanceEntry
+    form_template = "customers/balance_entry_form.html"
+    confirm_template = "customers/balance_entry_confirm.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.customer = get_object_or_404(scoped(Customer, self.tenant), pk=kwargs["pk"])
+        self.require_write()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_list_url(self):
+        return self.customer.get_absolute_url() + "?tab=balance"
+
+    def render_step(self, template, form, **extra):
+        currency = self.tenant.currency
+        context = {
+            "form": form,
+            "customer": self.customer,
+            "currency": currency,
+            "balance_now": money(self.customer.balance, currency),
+            "list_url": self.get_list_url(),
+            "can_write": True,
+            "title": f"Record payment for {self.customer.name}",
+            **extra,
+        }
+        return render(self.request, template, context)
+
+    def get(self, request, pk):
+        return self.render_step(self.form_template, BalanceEntryForm(customer=self.customer))
+
+    def post(self, request, pk):
+        form = BalanceEntryForm(request.POST, customer=self.customer)
+        if not form.is_valid() or "edit" in request.POST:
+            return self.render_step(self.form_template, form)
+        entry = form.instance
+        if "confirm" not in request.POST:
+            currency = self.tenant.currency
+            after = copy.copy(self.customer)
+            after.balance = self.customer.balance + entry.amount
+            return self.render_step(
+                self.confirm_template,
+                form,
+                entry=entry,
+                amount=money(entry.amount, currency),
+                balance_after=money(after.balance, currency),
+                refusals_after=after.call_refusals(currency),
+            )
+        entry.created_by = request.user
+        try:
+            entry.save()
+        except ValidationError as exc:
+            # The balance would leave its range (another entry landed since the check).
+            for field, errors in exc.message_dict.items():
+                form.add_error(None if field == "__all__" else field, errors)
+            return self.render_step(self.form_template, form)
+        currency = self.tenant.currency
+        messages.success(
+            request,
+            f"{entry.get_kind_display()} of {money(entry.amount, currency)} recorded for "
+            f"“{self.customer.name}”: balance {money(entry.balance_before, currency)} → "
+            f"{money(entry.balance_after, currency)}.",
+        )
+        return redirect(self.get_list_url())
 
 
 # Trunks ----------------------------------------------------------------------------------

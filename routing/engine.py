@@ -27,6 +27,8 @@ from decimal import Decimal
 
 from django.urls import NoReverseMatch, reverse
 
+from customers.models import balance_refusal
+
 # --- outcomes ------------------------------------------------------------------------------
 
 ROUTED, REJECTED = "routed", "rejected"
@@ -123,14 +125,7 @@ class CustomerRef(_Ref):
     url_name = "customers:customer_detail"
 
     def can_take_calls(self):
-        return balance_allows_call(
-            self.billing_type,
-            self.balance,
-            self.credit_limit,
-            self.credit_unlimited,
-            self.overdraft_allowed,
-            self.overdraft_limit,
-        )
+        return balance_refusal(self) is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,21 +490,6 @@ def candidate_prefixes(number, max_length=MAX_CODE_LENGTH):
 
 def code_matches(code, number):
     return number.startswith(code)
-
-
-def balance_allows_call(
-    billing_type, balance, credit_limit, credit_unlimited, overdraft_allowed, overdraft_limit
-):
-    """Step 5: prepaid needs ``balance > 0``; postpaid needs unlimited credit or
-    ``balance + credit_limit (+ overdraft_limit if allowed) > 0``."""
-    if billing_type == "prepaid":
-        return balance > 0
-    if credit_unlimited:
-        return True
-    headroom = balance + credit_limit
-    if overdraft_allowed:
-        headroom += overdraft_limit
-    return headroom > 0
 
 
 # --- pure core: ingress by source IP -------------------------------------------------------

@@ -3,7 +3,13 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from customers.api import CustomerViewSet, RatePlanViewSet, RateViewSet, TrunkViewSet
+from customers.api import (
+    BalanceEntryViewSet,
+    CustomerViewSet,
+    RatePlanViewSet,
+    RateViewSet,
+    TrunkViewSet,
+)
 from dialpeers.api import DialpeerViewSet
 from routing.api import (
     NetworkViewSet,
@@ -24,6 +30,7 @@ class Router(DefaultRouter):
 
 router = Router(trailing_slash=True)
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("balance-entries", BalanceEntryViewSet, basename="balanceentry")
 router.register("trunks", TrunkViewSet, basename="trunk")
 router.register("rate-plans", RatePlanViewSet, basename="rateplan")
 router.register("rates", RateViewSet, basename="rate")

@@ -22,7 +22,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
+from customers.models import BalanceEntry, Customer, Rate, RatePlan, Trunk, TrunkNetwork
 from dialpeers.models import Dialpeer
 from routing.models import (
     Network,
@@ -93,6 +93,9 @@ def _target(r, names):
 KINDS = [
     Kind("customer", "Customer", Customer, lambda r, n: r.name,
          page_of=_own("customers:customer_detail", Customer)),
+    Kind("balanceentry", "Balance entry", BalanceEntry,
+         lambda r, n: f"{r.summary} for {_named(Customer, 'customer_id')(r, n)}",
+         "customer_id", Customer, _parent("customers:customer_detail", Customer, "customer_id")),
     Kind("trunk", "SIP trunk", Trunk,
          lambda r, n: f"{_named(Customer, 'customer_id')(r, n)} / {r.name}",
          page_of=_own("customers:trunk_detail", Trunk)),

@@ -1,7 +1,5 @@
 """Every CRUD endpoint of /api/v1/ through the shared API battery."""
 
-from decimal import Decimal
-
 from customers.models import Customer, Rate, RatePlan, Trunk
 from dialpeers.models import Dialpeer
 from routing.models import Network, RoutingCheck, RoutingRule, RoutingTarget, VMGateClient
@@ -36,7 +34,7 @@ class TestCustomerApi(ApiBattery):
         return {"name": obj.name + " renamed", "country": "DE", "billing_type": "postpaid"}
 
     def patch_body(self, obj):
-        return {"status": "blocked", "balance": "12.5000"}
+        return {"status": "blocked", "credit_limit": "12.5000"}
 
     def refusals(self, tenant):
         CustomerFactory(tenant=tenant, name="Taken")
@@ -49,7 +47,7 @@ class TestCustomerApi(ApiBattery):
             ("negative overdraft", {**base, "overdraft_limit": "-0.5"}, "overdraft_limit"),
             ("NUL in name", {**base, "name": "a\x00b"}, "name"),
             ("number as name", {**base, "name": 5}, "name"),
-            ("float balance", {**base, "balance": 1.5}, "balance"),
+            ("float credit line", {**base, "credit_limit": 1.5}, "credit_limit"),
             ("bad billing type", {**base, "billing_type": "credit"}, "billing_type"),
         ]
 
@@ -459,14 +457,21 @@ class TestRoutingCheckApi(ApiBattery):
         ]
 
 
-def test_balance_is_a_decimal_string_both_ways(op_api, tenant):
+def test_balance_is_a_read_only_decimal_string(op_api, tenant):
+    # The balance moves only through balance entries: a value sent with the customer is
+    # ignored (readOnly in the schema), and it reads back as a decimal string.
     response = op_api.post(
         "/api/v1/customers/",
         {"name": "Money", "country": "AM", "balance": "10.1234"},
     )
     assert response.status_code == 201
-    assert response.json()["balance"] == "10.1234"
-    assert Customer.objects.get(pk=response.json()["id"]).balance == Decimal("10.1234")
+    assert response.json()["balance"] == "0.0000"
+    pk = response.json()["id"]
+    assert op_api.patch(f"/api/v1/customers/{pk}/", {"balance": "99"}).status_code == 200
+    assert Customer.objects.get(pk=pk).balance == 0
+    body = {"customer": pk, "kind": "payment", "amount": "10.12"}
+    assert op_api.post("/api/v1/balance-entries/", body).status_code == 201
+    assert op_api.get(f"/api/v1/customers/{pk}/").json()["balance"] == "10.1200"
 
 
 def test_list_filters_are_the_ui_filtersets_read_strictly(op_api, tenant):

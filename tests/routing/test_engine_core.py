@@ -7,15 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from customers.models import balance_refusal
 from routing.engine import (
     Candidate,
     ClientRef,
+    CustomerRef,
     DialpeerRef,
     RateRef,
     RuleRef,
     SlotRef,
     TargetSpec,
-    balance_allows_call,
     candidate_prefixes,
     choose_rate,
     expand_targets,
@@ -80,8 +81,12 @@ def test_ingress_prefers_longest_tech_prefix_then_most_specific_network_then_low
     ],
 )
 def test_balance_rules(kind, balance, limit, unlimited, od, od_limit, ok):
-    args = (kind, Decimal(balance), Decimal(limit), unlimited, od, Decimal(od_limit))
-    assert balance_allows_call(*args) is ok
+    # The engine's snapshot goes through the customers' one rule (customers.models).
+    ref = CustomerRef(
+        1, "c", "active", kind, Decimal(balance), Decimal(limit), unlimited, od, Decimal(od_limit)
+    )
+    assert ref.can_take_calls() is ok
+    assert (balance_refusal(ref) is None) is ok
 
 
 def cand(dp_id, code, *, active=True, rule_active=True, scope=None, customer=1, rule_id=None):

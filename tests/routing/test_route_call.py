@@ -212,9 +212,9 @@ def test_step4_blocked_customer_is_403(world):
 )
 def test_step5_balance(world, fields, ok):
     world.link("374")
-    for k, v in fields.items():
-        setattr(world.customer, k, v)
-    world.customer.save()
+    # The balance is not written by a save (only balance entries move it): set the
+    # fixture's terms straight in the table.
+    Customer.objects.filter(pk=world.customer.pk).update(**fields)
     d = world.call("937412345")
     if ok:
         assert d.routed

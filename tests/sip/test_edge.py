@@ -165,8 +165,7 @@ def test_blocked_customer_gets_403(edge, carrier, sip_dir):
 
 
 def test_prepaid_customer_with_zero_balance_gets_402(edge, carrier, sip_dir):
-    carrier.customer.balance = Decimal("0")
-    carrier.customer.save()
+    Customer.objects.filter(pk=carrier.customer.pk).update(balance=Decimal("0"))
     answer = call(edge, sip_dir, TECH + "37412345").answer
     assert (answer.code, answer.reason_phrase) == (402, "Payment Required")
     assert answer.one("X-VMGate-Reason") == "insufficient_balance"
