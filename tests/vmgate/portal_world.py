@@ -34,6 +34,7 @@ def _pk_for(name, world):
     model = name.split(":", 1)[1].rsplit("_", 1)[0]
     obj = {
         "customer": world["customer"],
+        "balanceentry": world["customer"],  # Record payment: /customers/<customer>/payments/add/
         "trunk": world["trunk"],
         "rateplan": world["plan"],
         "rate": world["rate"],
