@@ -226,7 +226,16 @@ class RoutingCheckTable(tables.Table):
         return result.get("summary", "—")
 
     def get_row_actions(self, record):
+        from routing.testcall import prefill_url
+
+        test_call = prefill_url(
+            trunk=record.trunk,
+            source_ip=record.source_ip or "",
+            called_number=record.called_number,
+            at=record.at,
+        )
         return [
+            RowAction("Test a call", test_call),
             RowAction("Run", reverse("routing:routingcheck_run", args=[record.pk]), post=True),
             RowAction("Edit", reverse("routing:routingcheck_edit", args=[record.pk])),
             RowAction(

@@ -2,11 +2,11 @@
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from customers.models import Trunk
 from routing.models import Network, RoutingCheck, RoutingRule, RoutingTarget, VMGateClient
-from routing.queries import code_prefix_q, has_targets, has_usable_target
+from routing.queries import code_prefix_q, has_targets, has_usable_target, subquery_count
 from vmgate.widgets import SearchSelect
 
 
@@ -67,10 +67,30 @@ class VMGateClientFilterSet(TenantFilterSet):
     status = django_filters.ChoiceFilter(
         choices=VMGateClient.STATUS_CHOICES, empty_label="Any status"
     )
+    attention = django_filters.ChoiceFilter(
+        choices=[("down_sole_target", "Not ready, the only target of a rule")],
+        method="filter_attention",
+        empty_label="Any",
+        label="Needs attention",
+    )
 
     class Meta:
         model = VMGateClient
         fields = []
+
+    def filter_attention(self, qs, name, value):
+        """Off or without dongle while it is a rule's only target (itself or one of its SIM
+        slots): that rule carries no traffic until the client is back."""
+        if value != "down_sole_target":
+            return qs
+        alone = RoutingTarget.objects.annotate(
+            n=subquery_count(RoutingTarget.objects.filter(rule_id=OuterRef("rule_id")))
+        ).filter(n=1)
+        # Two index-driven EXISTS: an OR across the slot join would scan every target.
+        return qs.exclude(status=VMGateClient.READY).filter(
+            Exists(alone.filter(client_id=OuterRef("pk")))
+            | Exists(alone.filter(sim_slot__client_id=OuterRef("pk")))
+        )
 
     def search(self, qs, name, value):
         value = _clean_text(value)
@@ -134,12 +154,29 @@ class RoutingRuleFilterSet(TenantFilterSet):
         label="Targets",
     )
 
+    dialpeers = django_filters.ChoiceFilter(
+        choices=[("active", "With an active dialpeer"), ("none", "Without dialpeers")],
+        method="filter_dialpeers",
+        empty_label="Dialpeers: any",
+        label="Dialpeers",
+    )
+
     class Meta:
         model = RoutingRule
         fields = []
 
     def search(self, qs, name, value):
         return search_rules(qs, value)
+
+    def filter_dialpeers(self, qs, name, value):
+        from dialpeers.models import Dialpeer
+
+        linked = Dialpeer.objects.filter(rule_id=OuterRef("pk"))
+        if value == "active":
+            return qs.filter(Exists(linked.filter(is_active=True)))
+        if value == "none":
+            return qs.exclude(Exists(linked))
+        return qs
 
     def filter_scope(self, qs, name, value):
         if value == "all":

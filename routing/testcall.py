@@ -6,6 +6,7 @@ nothing, so viewers may use it too); with htmx only the result partial is render
 """
 
 import re
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -66,7 +67,9 @@ class CallForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         self.fields["customer"].queryset = scoped(Customer, tenant)
-        customer_pk = parse_pk(self.data.get("customer")) if self.is_bound else None
+        customer_pk = parse_pk(
+            self.data.get("customer") if self.is_bound else self.initial.get("customer")
+        )
         trunks = scoped(Trunk, tenant)
         self.fields["trunk"].queryset = (
             trunks.filter(customer_id=customer_pk).order_by("name", "id")
@@ -150,10 +153,57 @@ def _tenant(request):
     return tenant
 
 
+def prefill_url(*, trunk=None, called_number="", source_ip="", at=None):
+    """The Test call page opened pre-filled (not run): the "Test a call" shortcuts of a
+    dialpeer, a trunk and a failing routing check."""
+    params = {"prefill": "1"}
+    if trunk is not None:
+        params.update(customer=trunk.customer_id, trunk=trunk.pk)
+    if source_ip:
+        params["source_ip"] = source_ip
+    if called_number:
+        params["called_number"] = called_number
+    if at:
+        params["at"] = at.strftime("%Y-%m-%d %H:%M")
+    return f"{reverse('routing:test_call')}?{urlencode(params)}"
+
+
+def prefill_initial(params, tenant):
+    """Initial data from ``?prefill=1&…``: each value the tenant's and well-formed, or left
+    out (a bad or foreign value is ignored, never an error)."""
+    initial = {}
+    trunk = scoped(Trunk, tenant).filter(pk=parse_pk(params.get("trunk")) or 0).first()
+    customer_pk = parse_pk(params.get("customer"))
+    if trunk is not None and (customer_pk in (None, trunk.customer_id)):
+        initial.update(customer=trunk.customer_id, trunk=trunk.pk)
+    elif customer_pk and scoped(Customer, tenant).filter(pk=customer_pk).exists():
+        initial["customer"] = customer_pk
+    number = TYPED_SEPARATORS.sub("", params.get("called_number", ""))
+    if number.isascii() and number.isdigit() and len(number) <= 64:
+        initial["called_number"] = number
+    source_ip = params.get("source_ip", "").strip()
+    if source_ip and "trunk" not in initial:
+        try:
+            parse_source_ip(source_ip)
+            initial["source_ip"] = source_ip
+        except IngressError:
+            pass
+    try:
+        at = forms.DateTimeField(required=False).clean(params.get("at", ""))
+    except forms.ValidationError:
+        at = None
+    if at:
+        initial["at"] = params["at"]
+    return initial
+
+
 @require_GET
 def test_call(request):
     tenant = _tenant(request)
-    form = CallForm(request.GET or None, tenant=tenant)
+    if request.GET.get("prefill"):
+        form = CallForm(initial=prefill_initial(request.GET, tenant), tenant=tenant)
+    else:
+        form = CallForm(request.GET or None, tenant=tenant)
     ctx = {"form": form, "decision": None}
     if form.is_bound and form.is_valid():
         decision = form.decide()
