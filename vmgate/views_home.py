@@ -64,17 +64,8 @@ def _item(key, title, why, ok, url_name, params, qs, describe):
 
 
 def call_refusal_text(customer, currency):
-    """Why ``customer`` takes no new calls, from the model's own rules."""
-    refusals = getattr(customer, "call_refusals", None)
-    if refusals is not None:  # the model's consolidated reasons, where it has them
-        return " ".join(reason for _what, reason in refusals(currency))
-    reasons = []
-    if customer.status == customer.BLOCKED:
-        reasons.append("Blocked: new calls from its trunks are refused.")
-    if not customer.can_take_calls():
-        kind = "prepaid balance" if customer.billing_type == customer.PREPAID else "credit"
-        reasons.append(f"No {kind} left for a new call.")
-    return " ".join(reasons)
+    """Why ``customer`` takes no new calls, in the model's own words."""
+    return " ".join(reason for _what, reason in customer.call_refusals(currency))
 
 
 def attention_items(tenant):
