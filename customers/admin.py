@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from customers.models import BalanceEntry, Customer, Rate, RatePlan, Trunk, TrunkNetwork
-from vmgate.admin import DomainAdmin
+from vmgate.admin import ConflictSafeAdminMixin, DomainAdmin
 
 BALANCE_ENTRY_FIELDS = ["kind", "amount", "reference", "note"]
 BALANCE_ENTRY_RECORD = ["created_at", "created_by", "balance_after"]
@@ -101,7 +101,7 @@ class TrunkAdmin(DomainAdmin):
 
 
 @admin.register(TrunkNetwork)
-class TrunkNetworkAdmin(admin.ModelAdmin):
+class TrunkNetworkAdmin(ConflictSafeAdminMixin, admin.ModelAdmin):
     list_display = ["network", "trunk", "tenant"]
     list_select_related = ["trunk__tenant", "trunk__customer"]
     list_filter = ["trunk__tenant"]

@@ -449,6 +449,22 @@ class Trunk(TenantOwned):
                 raise ValidationError({"tech_prefix": overlap_message(*clash)})
 
 
+def lock_trunks(queryset, ids):
+    """Lock the rows of trunks ``ids`` (within ``queryset``) until the transaction ends, in id
+    order (two lockers never wait on each other crosswise).
+
+    ``FOR NO KEY UPDATE``: writers that lock a trunk queue behind each other, while inserts
+    that merely reference it (their foreign-key check takes ``KEY SHARE``) are not blocked,
+    so a locker waiting on a unique index for such an insert cannot deadlock with it.
+    SQLite has no row locks (its IMMEDIATE transactions serialise all writers)."""
+    return list(
+        queryset.select_for_update(no_key=True)
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def find_overlap(tenant_id, tech_prefix, networks, exclude_trunk=None):
     """First (trunk, other network, our network) that makes ingress ambiguous, or None."""
     if not networks:

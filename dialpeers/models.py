@@ -37,8 +37,12 @@ class Dialpeer(TenantOwned):
         verbose_name="routing rule",
     )
     is_active = models.BooleanField(default=True, verbose_name="active")
+    #: The rule's code, copied by database triggers (dialpeers/rule_code.py) so that the
+    #: partial unique index below can hold "one active dialpeer per code on a trunk".
+    code = models.CharField(max_length=15, null=True, editable=False)
 
-    history = HistoricalRecords()
+    # The copy follows the rule; the rule's own history records its code.
+    history = HistoricalRecords(excluded_fields=["code"])
 
     class Meta:
         ordering = ["name", "id"]
@@ -49,7 +53,14 @@ class Dialpeer(TenantOwned):
                 violation_error_message=(
                     "A dialpeer for this origin customer, routing rule and trunk already exists."
                 ),
-            )
+            ),
+            # SPEC §3, held by the database on every write path (clean() names the clash
+            # first; a concurrent save that slips past it fails here).
+            models.UniqueConstraint(
+                fields=["trunk", "code"],
+                condition=models.Q(is_active=True),
+                name="dialpeer_one_active_code_per_trunk",
+            ),
         ]
         indexes = [
             models.Index(fields=["trunk", "is_active"], name="dialpeer_trunk_active"),
@@ -59,6 +70,17 @@ class Dialpeer(TenantOwned):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # The triggers own ``code``; writing the right value here too means SQLite's index
+        # (whose triggers correct the row only after the write) never judges a stale code
+        # when one save both changes the rule and activates the dialpeer.
+        update_fields = kwargs.get("update_fields")
+        if self.rule_id and (update_fields is None or "rule" in update_fields):
+            self.code = self.rule.code
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "code"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         try:
@@ -90,7 +112,9 @@ class Dialpeer(TenantOwned):
         # dialpeer; the constraint's anonymous message would only repeat it, or, when another
         # operator commits between the two checks, replace it. The constraint stays the
         # database backstop (an IntegrityError the views turn into the named error).
-        exclude = set(exclude or ()) | {"customer"}
+        # The same goes for the one-active-code index: clean() names the dialpeer that
+        # already routes the code, and ``code`` is the triggers' copy, not form input.
+        exclude = set(exclude or ()) | {"customer", "code"}
         super().validate_constraints(exclude=exclude)
 
     def clean(self):

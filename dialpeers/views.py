@@ -1,15 +1,17 @@
 """Dialpeer pages: list (search, filters, bulk activate/deactivate), detail with History,
 add/edit (customer → trunk dependent dropdown, searchable rules) and remove.
 
-A save (add or edit) locks the row of the trunk the form names (``SELECT … FOR UPDATE``)
-before the form is validated, so two operators saving at the same moment are serialised:
-exactly one row is stored and the other operator's validation sees it and gets the
-plain-words error. The unique constraint stays the backstop; its IntegrityError becomes
-the same form error.
+A save (add or edit) locks the row of the trunk the form names (``SELECT … FOR NO KEY
+UPDATE``) before the form is validated, so two operators saving at the same moment are
+serialised: exactly one row is stored and the other operator's validation sees it and gets
+the plain-words error. The database holds both rules whoever writes (the unique constraint
+and the one-active-code index, dialpeers/rule_code.py): when a write from another path (the
+API, the admin) wins the race past validation, its IntegrityError makes the form validate
+again, which names the winner. The lock is "no key" so that it never blocks the foreign-key
+check of a concurrent insert on the same trunk (which would deadlock against the index).
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect
@@ -17,21 +19,23 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.views import View
 
-from customers.models import Trunk
+from customers.models import Trunk, lock_trunks
 from dialpeers.filtersets import DialpeerFilterSet
-from dialpeers.forms import DialpeerForm, duplicate_message
+from dialpeers.forms import DialpeerForm
 from dialpeers.models import Dialpeer
 from dialpeers.tables import DeferredJoinData, DialpeerTable
 from routing.models import RoutingTarget
 from vmgate.history import history_rows
 from vmgate.tenancy import parse_pk, scoped
 from vmgate.views import (
+    CONFLICT_MESSAGE,
     TenantCreateView,
     TenantDeleteView,
     TenantDetailView,
     TenantListView,
     TenantMixin,
     TenantUpdateView,
+    revalidate_after_conflict,
 )
 
 BULK_MAX = 500
@@ -122,20 +126,18 @@ class DialpeerFormMixin(DialpeerQuerysetMixin):
         trunk_id = parse_pk(request.POST.get("trunk"))
         with transaction.atomic():
             if trunk_id is not None:
-                scoped(Trunk, self.tenant).select_for_update().filter(pk=trunk_id).first()
+                lock_trunks(scoped(Trunk, self.tenant), [trunk_id])
             return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        dialpeer = form.instance
+        adding = form.instance._state.adding
         try:
             with transaction.atomic():  # a savepoint: the backstop below can still query
                 self.object = form.save()
         except IntegrityError:
-            existing = dialpeer.duplicate()
-            if existing is not None:
-                form.add_error(None, ValidationError(duplicate_message(existing)))
-            else:
-                form.add_error(None, "This change conflicts with one just saved by someone else.")
+            # Another path committed a clashing row past our validation: validate again
+            # (in this transaction, which now sees that commit) to name it.
+            revalidate_after_conflict(form, adding)
             return self.form_invalid(form)
         messages.success(self.request, f"Dialpeer “{self.object}” saved.")
         return redirect(self.get_success_url())
@@ -182,32 +184,27 @@ class DialpeerBulkView(TenantMixin, View):
             messages.error(request, "Select at least one dialpeer first.")
             return HttpResponseRedirect(back)
         want = action == "activate"
-        with transaction.atomic():
-            rows = list(
-                scoped(Dialpeer, self.tenant)
-                .filter(pk__in=pks)
-                .select_related("trunk", "rule")
-                .order_by("trunk_id", "id")
-            )
-            trunk_ids = sorted({d.trunk_id for d in rows})
-            # Lock the trunks in a fixed order (no deadlock with other bulk actions or saves).
-            list(Trunk.objects.select_for_update().filter(pk__in=trunk_ids).order_by("pk"))
-            changing = [d for d in rows if d.is_active != want]
-            if want:
-                clashes = self.activation_clashes(changing)
-                if clashes:
-                    messages.error(
-                        request,
-                        format_html(
-                            "Nothing was activated: that would route one code twice on a trunk. {}",
-                            format_html_join(" ", "<span class='d-block'>{}</span>", clashes),
-                        ),
-                    )
+        # A writer that does not lock the trunks (the API, the admin) can commit a clashing
+        # activation after our check; the database then refuses ours (IntegrityError), and
+        # the second pass, checking again, names that dialpeer.
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic():
+                    rows, changing, clashes = self.apply(pks, want)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    messages.error(request, f"Nothing was changed. {CONFLICT_MESSAGE}")
                     return HttpResponseRedirect(back)
-            for dialpeer in changing:
-                dialpeer.is_active = want
-                # save() (never QuerySet.update()) so History records who did it.
-                dialpeer.save(update_fields=["is_active"])
+        if clashes:
+            messages.error(
+                request,
+                format_html(
+                    "Nothing was activated: that would route one code twice on a trunk. {}",
+                    format_html_join(" ", "<span class='d-block'>{}</span>", clashes),
+                ),
+            )
+            return HttpResponseRedirect(back)
         verb = "activated" if want else "deactivated"
         unchanged = len(rows) - len(changing)
         text = f"{len(changing)} dialpeer{'s' if len(changing) != 1 else ''} {verb}."
@@ -215,6 +212,27 @@ class DialpeerBulkView(TenantMixin, View):
             text += f" {unchanged} already {'active' if want else 'inactive'}."
         messages.success(request, text)
         return HttpResponseRedirect(back)
+
+    def apply(self, pks, want):
+        """Set ``is_active`` to ``want`` on the tenant's dialpeers ``pks``, unless that would
+        route a code twice: then change nothing. Returns (rows, changed rows, clashes)."""
+        rows = list(
+            scoped(Dialpeer, self.tenant)
+            .filter(pk__in=pks)
+            .select_related("trunk", "rule")
+            .order_by("trunk_id", "id")
+        )
+        # Lock the trunks in a fixed order (no deadlock with other bulk actions or saves).
+        lock_trunks(Trunk.objects.all(), sorted({d.trunk_id for d in rows}))
+        changing = [d for d in rows if d.is_active != want]
+        clashes = self.activation_clashes(changing) if want else []
+        if clashes:
+            return rows, [], clashes
+        for dialpeer in changing:
+            dialpeer.is_active = want
+            # save() (never QuerySet.update()) so History records who did it.
+            dialpeer.save(update_fields=["is_active"])
+        return rows, changing, []
 
     def activation_clashes(self, activating):
         """Sentences naming each code that would end up routed twice on one trunk."""

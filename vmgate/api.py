@@ -28,6 +28,7 @@ from rest_framework.settings import api_settings
 
 from vmgate.api_auth import TenantPermission, TokenAuthentication
 from vmgate.tenancy import TenantRequired, parse_pk, scoped
+from vmgate.views import CONFLICT_MESSAGE, forget_failed_insert
 
 
 def request_tenant(request):
@@ -207,17 +208,20 @@ class TenantModelSerializer(serializers.ModelSerializer):
 
     def _save(self, validated_data):
         instance = self._clean_instance
+        adding = instance._state.adding
         try:
             with transaction.atomic():
                 self.save_instance(instance, validated_data)
         except IntegrityError as exc:
-            # A concurrent request won the race past validation: re-validate to name it.
+            # A concurrent request won the race past validation (the database refused this
+            # write): validate again, now against what it committed, to name it.
+            forget_failed_insert(instance, adding)
             try:
                 self.full_clean(instance, validated_data)
             except DjangoValidationError as again:
                 raise serializers.ValidationError(drf_errors(again)) from exc
             raise serializers.ValidationError(
-                {api_settings.NON_FIELD_ERRORS_KEY: ["This change conflicts with another one."]}
+                {api_settings.NON_FIELD_ERRORS_KEY: [CONFLICT_MESSAGE]}
             ) from exc
         return instance
 

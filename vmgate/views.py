@@ -24,6 +24,27 @@ def model_url_name(model, action):
     return f"{meta.app_label}:{meta.model_name}_{action}"
 
 
+CONFLICT_MESSAGE = "This change conflicts with one just saved by someone else; try again."
+
+
+def forget_failed_insert(instance, adding):
+    """After a rolled-back save, make a new ``instance`` new again (the INSERT gave it a
+    primary key that no row has)."""
+    if adding:
+        instance.pk = None
+        instance._state.adding = True
+
+
+def revalidate_after_conflict(form, adding):
+    """A save lost a race past validation (the database refused it with an IntegrityError):
+    validate ``form`` again, now against what the winner committed, so the error names it.
+    Should nothing be found (the winner already gone again), say what happened."""
+    forget_failed_insert(form.instance, adding)
+    form.full_clean()
+    if form.is_valid():
+        form.add_error(None, CONFLICT_MESSAGE)
+
+
 class TenantMixin:
     """Resolves the request's tenant; a login without one gets 404 for tenant data."""
 
@@ -84,13 +105,12 @@ class TenantFormMixin(TenantMixin):
         return kwargs
 
     def form_valid(self, form):
+        adding = form.instance._state.adding
         try:
             with transaction.atomic():
                 self.object = form.save()
         except IntegrityError:
-            # A concurrent request won the race past validation: re-validate to name it.
-            form.add_error(None, "This change conflicts with one just saved by someone else.")
-            form.full_clean()
+            revalidate_after_conflict(form, adding)
             return self.form_invalid(form)
         messages.success(
             self.request, f"{self.model._meta.verbose_name.capitalize()} “{self.object}” saved."
