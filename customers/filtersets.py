@@ -89,7 +89,7 @@ class TrunkFilterSet(TenantFilterSet):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "name, prefix or IP"}),
     )
     customer = django_filters.ModelChoiceFilter(
-        queryset=Customer.objects.all(), widget=SearchSelect("dialpeers:customer_options")
+        queryset=Customer.objects.all(), widget=SearchSelect("customers:customer_options")
     )
     status = django_filters.ChoiceFilter(choices=Trunk.STATUS_CHOICES)
     rate_plan = django_filters.ModelChoiceFilter(queryset=RatePlan.objects.all())

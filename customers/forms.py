@@ -36,6 +36,22 @@ def _no_form_tag_helper(layout=None):
     return helper
 
 
+def dependent_trunk_select():
+    """The trunk select that follows the form's ``customer`` field: it lists only the
+    chosen customer's trunks (none before), drops a trunk of another customer when the
+    customer changes, and picks the trunk when the customer has exactly one. The dialpeer
+    form and the test call use it; their ``__init__`` narrows the field's queryset to the
+    bound customer so a forged POST fails validation."""
+    return SearchSelect(
+        "customers:trunk_options",
+        params={"by_customer": "1"},
+        include=["customer"],
+        reload_on=["customer"],
+        pick_single=True,
+        placeholder="Pick the customer, then its trunk…",
+    )
+
+
 class CustomerForm(TenantModelForm):
     """The postpaid fields are shown (static/js/customer_form.js) and validated only for
     postpaid customers; for prepaid ones the stored values are kept untouched. The balance
@@ -44,7 +60,8 @@ class CustomerForm(TenantModelForm):
     class Meta:
         model = Customer
         fields = ["name", "country", "email", "phone", "billing_type", *POSTPAID_FIELDS]
-        widgets = {"country": FastSelect(attrs={"data-searchable": "country"})}
+        # 250 countries are rendered and filtered in the browser by the same control.
+        widgets = {"country": FastSelect(attrs={"data-search-select": "", "data-allow-empty": "1"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -184,7 +201,9 @@ class TrunkForm(TenantModelForm):
             "status",
         ]
         # 10,000 customers must not render 10,000 options: search as you type.
-        widgets = {"customer": SearchSelect("dialpeers:customer_options")}
+        widgets = {
+            "customer": SearchSelect("customers:customer_options", placeholder="Search customers…")
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import views
+from customers import options, views
 from customers.models import Customer
 
 app_name = "customers"
@@ -49,4 +49,7 @@ urlpatterns = [
     path("rates/<int:pk>/edit/", views.RateUpdateView.as_view(), name="rate_edit"),
     path("rates/<int:pk>/delete/", views.RateDeleteView.as_view(), name="rate_delete"),
     path("rates/describe/", views.rate_describe, name="rate_describe"),
+    # Options endpoints of the searchable selects (vmgate/widgets.py)
+    path("options/customers/", options.customer_options, name="customer_options"),
+    path("options/trunks/", options.trunk_options, name="trunk_options"),
 ]

@@ -28,13 +28,13 @@ class DialpeerFilterSet(django_filters.FilterSet):
     customer = django_filters.ModelChoiceFilter(
         queryset=Customer.objects.none(),
         label="Origin customer",
-        widget=SearchSelect("dialpeers:customer_options", placeholder="Search customers…"),
+        widget=SearchSelect("customers:customer_options", placeholder="Search customers…"),
     )
     trunk = django_filters.ModelChoiceFilter(
         queryset=Trunk.objects.none(),
         label="Trunk",
         widget=SearchSelect(
-            "dialpeers:trunk_search",
+            "customers:trunk_options",
             include=["customer"],
             reload_on=["customer"],
             placeholder="Search trunks…",
@@ -44,7 +44,7 @@ class DialpeerFilterSet(django_filters.FilterSet):
         queryset=RoutingRule.objects.none(),
         label="Routing rule",
         widget=SearchSelect(
-            "dialpeers:rule_options", params={"all": "1"}, placeholder="Search rules…"
+            "routing:rule_options", params={"all": "1"}, placeholder="Search rules…"
         ),
     )
     status = django_filters.ChoiceFilter(

@@ -1,17 +1,18 @@
 """The dialpeer form: customer → trunk dependent dropdown, searchable rule select.
 
-The trunk select lists only the chosen customer's trunks: ``__init__`` narrows its queryset
-from the bound data (or the instance), so a forged POST with another customer's trunk fails
-validation and a failed POST re-renders with the right trunk list. The customer and rule
-selects are :class:`vmgate.widgets.SearchSelect`: they render only the selected option, so
-the page stays the same size with 100,000 rules.
+All three selects are :class:`vmgate.widgets.SearchSelect`: they render only the selected
+option, so the page stays the same size with 100,000 rules. The trunk select lists only the
+chosen customer's trunks (``customers.forms.dependent_trunk_select``): ``__init__`` narrows
+its queryset from the bound data (or the instance), so a forged POST with another
+customer's trunk fails validation and a failed POST re-renders with the chosen values.
 """
 
 from django import forms
-from django.urls import reverse
 from django.utils.html import format_html
 
+from customers.forms import dependent_trunk_select
 from customers.models import Customer, Trunk
+from customers.options import trunk_label
 from dialpeers.models import Dialpeer
 from routing.models import RoutingRule
 from vmgate.forms import TenantModelForm
@@ -46,19 +47,6 @@ class NarrowedModelChoiceField(forms.ModelChoiceField):
             raise forms.ValidationError(self.outside_message(row), code="outside") from None
 
 
-def dependent_trunk_attrs():
-    """htmx attributes that make a trunk select reload its options (only the picked
-    customer's trunks) whenever the form's ``customer`` field changes. The dialpeer form and
-    the test-call page use it."""
-    return {
-        "hx-get": reverse("dialpeers:trunk_options"),
-        "hx-trigger": "change from:[name='customer']",
-        "hx-include": "[name='customer']",
-        "hx-target": "this",
-        "hx-swap": "innerHTML",
-    }
-
-
 class DialpeerForm(TenantModelForm):
     """Display name, Origin customer (retail), SIP trunk (ingress), Routing rule (+ active)."""
 
@@ -66,7 +54,7 @@ class DialpeerForm(TenantModelForm):
         queryset=Customer.objects.all(),
         label="Origin customer (retail)",
         widget=SearchSelect(
-            "dialpeers:customer_options",
+            "customers:customer_options",
             params={"with_trunks": "1"},
             placeholder="Search customers…",
         ),
@@ -74,6 +62,7 @@ class DialpeerForm(TenantModelForm):
     trunk = NarrowedModelChoiceField(
         queryset=Trunk.objects.all(),
         label="SIP trunk (ingress)",
+        widget=dependent_trunk_select(),
         outside_message=lambda trunk: (
             f"Trunk “{trunk.name}” belongs to customer “{trunk.customer.name}”, not to the "
             "origin customer chosen. Pick one of that customer's trunks."
@@ -83,7 +72,7 @@ class DialpeerForm(TenantModelForm):
         queryset=RoutingRule.objects.all(),
         label="Routing rule",
         widget=SearchSelect(
-            "dialpeers:rule_options",
+            "routing:rule_options",
             include=["trunk"],
             reload_on=["trunk"],
             placeholder="Search by prefix (374) or label (Armenia)…",
@@ -110,8 +99,7 @@ class DialpeerForm(TenantModelForm):
             if customer_pk is not None
             else tenant_trunks.none()
         )
-        self.fields["trunk"].label_from_instance = lambda t: t.name
-        self.fields["trunk"].widget.attrs.update(dependent_trunk_attrs())
+        self.fields["trunk"].label_from_instance = trunk_label
         self.fields[
             "trunk"
         ].help_text = "Lists the origin customer's trunks once the customer is picked."

@@ -114,7 +114,7 @@ class RoutingCheckForm(TenantModelForm):
         queryset=Trunk.objects.all(),
         required=False,
         label="SIP trunk (ingress)",
-        widget=SearchSelect("dialpeers:trunk_search", placeholder="Search trunks…"),
+        widget=SearchSelect("customers:trunk_options", placeholder="Search trunks…"),
     )
     expected_reason = forms.ChoiceField(choices=REASON_CHOICES, required=False)
     expected_rule = forms.ModelChoiceField(
@@ -122,7 +122,7 @@ class RoutingCheckForm(TenantModelForm):
         required=False,
         label="Expected rule",
         widget=SearchSelect(
-            "dialpeers:rule_options",
+            "routing:rule_options",
             params={"all": "1"},
             placeholder="Search by prefix or label…",
         ),

@@ -132,7 +132,7 @@ class RoutingRuleFilterSet(TenantFilterSet):
     trunk = django_filters.ModelChoiceFilter(
         queryset=Trunk.objects.all(),
         widget=SearchSelect(
-            "routing:trunk_search", params={"empty": "any"}, placeholder="Search trunk…"
+            "customers:trunk_options", params={"empty": "any"}, placeholder="Search trunk…"
         ),
         empty_label="Any trunk",
         label="Trunk",

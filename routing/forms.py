@@ -121,7 +121,11 @@ class RoutingRuleForm(TenantModelForm):
         fields = ["assignment", "code", "label", "trunk", "is_active"]
         widgets = {
             "assignment": forms.RadioSelect,
-            "trunk": SearchSelect("routing:trunk_search", placeholder="Search trunk or customer…"),
+            "trunk": SearchSelect(
+                "customers:trunk_options",
+                params={"empty": "all"},
+                placeholder="Search trunk or customer…",
+            ),
         }
         help_texts = {
             "code": "Digits matched against the called number (tech prefix stripped). "

@@ -16,8 +16,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from customers.forms import dependent_trunk_select
 from customers.models import Customer, Trunk
-from dialpeers.forms import dependent_trunk_attrs
+from customers.options import trunk_label
 from dialpeers.models import Dialpeer
 from routing.engine import IngressError, parse_source_ip, route_call
 from routing.models import RoutingCheck, RoutingRule
@@ -36,14 +37,17 @@ class CallForm(forms.Form):
         required=False,
         label="Origin customer",
         widget=SearchSelect(
-            "dialpeers:customer_options",
+            "customers:customer_options",
             params={"with_trunks": "1"},
             placeholder="Search customers…",
             attrs={"class": "form-select form-select-sm"},
         ),
     )
     trunk = forms.ModelChoiceField(
-        queryset=Trunk.objects.none(), required=False, label="SIP trunk (ingress)"
+        queryset=Trunk.objects.none(),
+        required=False,
+        label="SIP trunk (ingress)",
+        widget=dependent_trunk_select(),
     )
     source_ip = forms.CharField(
         required=False,
@@ -76,8 +80,7 @@ class CallForm(forms.Form):
             if customer_pk
             else trunks.none()
         )
-        self.fields["trunk"].label_from_instance = lambda t: f"{t.name} (prefix {t.tech_prefix})"
-        self.fields["trunk"].widget.attrs.update(dependent_trunk_attrs())
+        self.fields["trunk"].label_from_instance = trunk_label
         self.typed_number = None
         self.fields["trunk"].widget.attrs["class"] = "form-select"
         for name in ("source_ip", "called_number", "at"):

@@ -41,8 +41,8 @@ urlpatterns = [
     path("targets/<int:pk>/edit/", views.TargetEditView.as_view(), name="routingtarget_edit"),
     path("targets/<int:pk>/delete/", views.TargetDeleteView.as_view(), name="routingtarget_delete"),
     path("targets/field/", views.target_field, name="target_field"),
-    # Search-as-you-type options
-    path("options/trunks/", options.trunk_search, name="trunk_search"),
+    # Options endpoints of the searchable selects (vmgate/widgets.py)
+    path("options/rules/", options.rule_options, name="rule_options"),
     path("options/targets/", options.target_options, name="target_options"),
     # -- engine: test call and routing checks (added by the engine helper below) --
     path("test-call/", testcall.test_call, name="test_call"),

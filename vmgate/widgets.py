@@ -1,63 +1,76 @@
-"""SearchSelect: a ``<select>`` for tables too large to render, searched as you type.
+"""SearchSelect: the portal's one searchable select (Tom Select over a plain ``<select>``).
 
-The select renders only the currently selected option (one query at most, whatever the size
-of the table), plus a search box that ``hx-get``s an options endpoint with ``?q=…`` and
-swaps the returned ``<option>``s into the select. The endpoint returns at most
-:data:`MAX_OPTIONS` options, tenant-scoped. ``static/js/search-select.js`` (loaded by
-``base.html``) fires a ``change`` event when a swap changes the selected value, so dependent fields follow.
+The ``<select>`` renders only its selected option (one query at most, whatever the size of
+the table) and carries ``data-*`` attributes; ``static/js/search-select.js`` (loaded by
+``base.html``) turns every ``select[data-search-select]`` into one Tom Select control: type
+to filter, arrow keys, Enter. With a ``url_name`` the options come from a tenant-scoped
+endpoint (``?q=…`` plus the select's own value and the ``include``d fields), at most
+:data:`MAX_OPTIONS` per request; without one (``SearchSelect(None)``, or any select given
+``data-search-select``) the options already in the page are filtered in the browser.
+
+The control fetches with ``fetch()``, never through htmx, so it never touches the page's
+URL (a filter form's ``hx-push-url`` does not apply to it). The original ``<select>`` stays
+in the form, hidden, right before the control: a field error rendered after it is shown by
+Bootstrap's ``.is-invalid ~ .invalid-feedback`` rule like any other field's.
 
 Usage::
 
     rule = forms.ModelChoiceField(
         queryset=RoutingRule.objects.all(),
-        widget=SearchSelect("dialpeers:rule_options", include=["trunk"], reload_on=["trunk"]),
+        widget=SearchSelect("routing:rule_options", include=["trunk"], reload_on=["trunk"]),
     )
 
-An endpoint renders its rows with :func:`render_options`.
+``reload_on`` fields (e.g. the customer of a trunk) reload the options when they change and
+drop a chosen value the new options do not hold; ``pick_single`` then picks the only
+option for you. An endpoint answers with :func:`options_response`.
 """
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
+from vmgate.tenancy import parse_pk
+
 MAX_OPTIONS = 50
+MAX_QUERY = 100
 
 
 class SearchSelect(forms.Select):
-    """A select holding only its selected option, filled by an htmx search endpoint.
+    """A select holding only its selected option, searched through an options endpoint.
 
-    - ``url_name``: the options endpoint (reversed at render time).
-    - ``min_chars``: typing fewer characters sends no request (0: every keystroke does).
-    - ``include``: names of other form fields sent along (e.g. the chosen trunk).
-    - ``reload_on``: names of fields whose change (or reload) refreshes the options.
+    - ``url_name``: the options endpoint (reversed at render time); None filters the
+      options rendered in the page instead.
+    - ``min_chars``: typing fewer characters sends no request (0: every search does).
+    - ``include``: names of other fields of the form sent along (e.g. the chosen trunk).
+    - ``reload_on``: names of fields whose change reloads the options.
+    - ``pick_single``: after such a reload, pick the option when it is the only one.
     - ``params``: fixed query parameters added to the endpoint URL.
-    - ``load``: fetch the first options as soon as the page loads.
     """
-
-    template_name = "widgets/search_select.html"
 
     def __init__(
         self,
-        url_name,
+        url_name=None,
         min_chars=0,
         *,
         include=(),
         reload_on=(),
+        pick_single=False,
         params=None,
-        load=True,
         placeholder="Type to search…",
         attrs=None,
+        choices=(),
     ):
-        super().__init__(attrs=attrs)
+        super().__init__(attrs=attrs, choices=choices)
         self.url_name = url_name
         self.min_chars = int(min_chars)
         self.include = list(include)
         self.reload_on = list(reload_on)
+        self.pick_single = pick_single
         self.params = dict(params or {})
-        self.load = load
         self.placeholder = placeholder
 
     def __deepcopy__(self, memo):
@@ -101,6 +114,8 @@ class SearchSelect(forms.Select):
         return choices
 
     def optgroups(self, name, value, attrs=None):
+        if self.url_name is None:
+            return super().optgroups(name, value, attrs)
         groups = []
         for index, (option_value, option_label) in enumerate(self._selected_choices(value)):
             selected = str(option_value) in value
@@ -119,29 +134,30 @@ class SearchSelect(forms.Select):
 
     def get_context(self, name, value, attrs):
         ctx = super().get_context(name, value, attrs)
-        select_id = ctx["widget"]["attrs"].get("id") or f"id_{name}"
-        url = reverse(self.url_name)
-        if self.params:
-            url = f"{url}?{urlencode(self.params)}"
-        include = [f"#{select_id}"] + [f"[name='{n}']" for n in self.include]
-        triggers = []
-        if self.load:
-            triggers.append("load")
-        cond = f"[target.value.length >= {self.min_chars}]" if self.min_chars else ""
-        triggers.append(f"input changed delay:250ms{cond}")
-        for other in self.reload_on:
-            triggers.append(f"change from:[name='{other}']")
-            triggers.append(f"htmx:afterSettle from:[name='{other}']")
-        ctx["search"] = {
-            "id": f"{select_id}_search",
-            "url": url,
-            "target": f"#{select_id}",
-            "include": ", ".join(include),
-            "trigger": ", ".join(triggers),
-            "placeholder": self.placeholder,
-            "min_chars": self.min_chars,
+        data = {
+            "data-search-select": "",
+            "data-placeholder": self.placeholder,
+            # An optional field keeps its empty choice ("All trunks", "Any …") pickable.
+            "data-allow-empty": "0" if self.is_required else "1",
         }
+        if self.url_name is not None:
+            url = reverse(self.url_name)
+            if self.params:
+                url = f"{url}?{urlencode(self.params)}"
+            data["data-url"] = url
+        if self.min_chars:
+            data["data-min-chars"] = str(self.min_chars)
+        if self.include:
+            data["data-include"] = ",".join(self.include)
+        if self.reload_on:
+            data["data-reload-on"] = ",".join(self.reload_on)
+        if self.pick_single:
+            data["data-pick-single"] = "1"
+        ctx["widget"]["attrs"].update(data)
         return ctx
+
+
+# Options endpoints ------------------------------------------------------------------------
 
 
 def render_options(rows, label=str, *, empty_label="---------", selected=None, empty=True):
@@ -166,10 +182,41 @@ def render_options(rows, label=str, *, empty_label="---------", selected=None, e
     return mark_safe("".join(parts))
 
 
-def int_param(request, name):
-    """``request.GET[name]`` as a positive int, or None for missing or garbage (NUL, `abc`)."""
-    raw = request.GET.get(name, "")
-    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        return None
-    value = int(raw)
-    return value or None
+def options_tenant(request):
+    """The tenant of an options request (a login without one gets a 404)."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None:
+        raise Http404("No tenant for this login")
+    return tenant
+
+
+def search_text(request):
+    """``?q=``: stripped, bounded, without NUL (PostgreSQL refuses NUL in text)."""
+    return request.GET.get("q", "").replace("\x00", "").strip()[:MAX_QUERY]
+
+
+def selected_pk(request, name):
+    """The pk currently chosen in the select named ``name`` (or ``<prefix>-name``, a
+    formset row), or None for missing or garbage."""
+    for key, value in request.GET.items():
+        if (key == name or key.endswith("-" + name)) and (pk := parse_pk(value)) is not None:
+            return pk
+    return None
+
+
+def options_response(qs, label, ordering, selected, q, empty_label="---------"):
+    """The first :data:`MAX_OPTIONS` rows of ``qs`` by ``ordering`` as ``<option>``s, the
+    selected row (if in ``qs``) first. Without a search the empty option comes first; a
+    search without matches answers one empty "No match" option."""
+    rows = []
+    if selected is not None:
+        rows = list(qs.filter(pk=selected))
+    rest = qs.order_by(*ordering)
+    if rows:
+        rest = rest.exclude(pk=selected)
+    rows += list(rest[: MAX_OPTIONS - len(rows)])
+    if q and rows:
+        return HttpResponse(render_options(rows, label, selected=selected, empty=False))
+    if q:
+        return HttpResponse(render_options([], empty_label="No match"))
+    return HttpResponse(render_options(rows, label, selected=selected, empty_label=empty_label))

@@ -244,7 +244,10 @@ def test_trunk_select_is_empty_until_a_customer_is_picked(op_client, tenant):
     body = op_client.get(reverse("dialpeers:dialpeer_add")).content.decode()
     select = re.search(r'<select name="trunk".*?</select>', body, re.S).group(0)
     assert re.findall(r'<option value="([^"]*)"', select) == [""]
-    assert 'hx-get="/dialpeers/options/trunks/"' in select
+    # It follows the customer field: its options come from the customer's trunks.
+    assert 'data-url="/customers/options/trunks/?by_customer=1"' in select
+    assert 'data-include="customer"' in select and 'data-reload-on="customer"' in select
+    assert 'data-pick-single="1"' in select
 
 
 def test_add_form_query_count_does_not_depend_on_how_much_data_exists(op_client, tenant):
@@ -276,8 +279,13 @@ def test_a_failed_post_re_renders_with_the_chosen_customers_trunks(op_client, te
     assert "name" in form_errors(response)
     select = re.search(r'<select name="trunk".*?</select>', response.content.decode(), re.S)
     options = re.findall(r'<option value="(\d+)"( selected)?>([^<]*)', select.group(0))
-    assert [(label, sel) for _, sel, label in options] == [("acme-a", " selected"), ("acme-b", "")]
-    assert other.name not in select.group(0)
+    assert [(pk, sel) for pk, sel, _ in options] == [(str(trunk.pk), " selected")]
+    # The options it offers (loaded with the chosen customer) are that customer's trunks.
+    offered = op_client.get(
+        reverse("customers:trunk_options"),
+        {"by_customer": "1", "customer": trunk.customer_id, "trunk": trunk.pk},
+    ).content.decode()
+    assert "acme-a" in offered and "acme-b" in offered and other.name not in offered
     # and the chosen customer and rule stay chosen
     body = response.content.decode()
     assert f'<option value="{rule.pk}" selected>' in body
@@ -333,8 +341,11 @@ def test_edit_form_shows_the_current_customers_trunks(op_client, tenant):
     body = op_client.get(reverse("dialpeers:dialpeer_edit", args=[dp.pk])).content.decode()
     select = re.search(r'<select name="trunk".*?</select>', body, re.S).group(0)
     assert f'<option value="{dp.trunk_id}" selected>' in select
-    assert f'value="{sibling.pk}"' in select
     assert f'value="{stranger.pk}"' not in select
+    offered = op_client.get(
+        reverse("customers:trunk_options"), {"by_customer": "1", "customer": dp.customer_id}
+    ).content.decode()
+    assert f'value="{sibling.pk}"' in offered and f'value="{stranger.pk}"' not in offered
 
 
 def test_remove_deletes_only_the_dialpeer(op_client, tenant):

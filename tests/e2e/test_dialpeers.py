@@ -4,42 +4,35 @@ import pytest
 
 from dialpeers.models import Dialpeer
 from routing.models import RoutingRule
+from tests.e2e import selects
 from tests.factories import CustomerFactory, RoutingTargetFactory, TrunkFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def option_labels(page, selector):
-    return page.eval_on_selector_all(f"{selector} option", "els => els.map(e => e.textContent)")
-
-
 @pytest.fixture
 def wiring(tenant):
     acme = CustomerFactory(tenant=tenant, name="Acme Telecom")
-    TrunkFactory(customer=acme, name="acme-main")
-    TrunkFactory(customer=acme, name="acme-backup")
+    TrunkFactory(customer=acme, name="acme-main", tech_prefix="")
+    TrunkFactory(customer=acme, name="acme-backup", tech_prefix="")
     beta = CustomerFactory(tenant=tenant, name="Beta Carrier")
-    TrunkFactory(customer=beta, name="beta-main")
+    TrunkFactory(customer=beta, name="beta-main", tech_prefix="")
     RoutingTargetFactory(rule__tenant=tenant, rule__code="374")
     RoutingTargetFactory(rule__tenant=tenant, rule__code="39")
     return acme
 
 
 def pick_customer_trunk_rule(page, customer="Acme Telecom", trunk="acme-main"):
-    # The customer select fills itself with the first customers as the page loads.
-    page.wait_for_selector(f"#id_customer option:text-is('{customer}')", state="attached")
-    page.select_option("#id_customer", label=customer)
+    selects.pick(page, "id_customer", customer, text=customer[:4])
+    selects.pick(page, "id_trunk", trunk, text="")
+    # Search the rules as you type: "Arm" finds 374 — Armenia; arrow down and Enter pick it.
+    selects.search(page, "id_rule", "Arm")
     page.wait_for_function(
-        "document.querySelectorAll('#id_trunk option').length > 1"
-        " && [...document.querySelectorAll('#id_trunk option')]"
-        f".some(o => o.textContent === '{trunk}')"
+        "[...document.querySelectorAll('#id_rule-ts-dropdown .option')]"
+        ".map(o => o.textContent).join('|') === '374 — Armenia'"
     )
-    page.select_option("#id_trunk", label=trunk)
-    # Search the rules as you type: "Arm" finds 374 — Armenia, which becomes the choice.
-    page.fill("#id_rule_search", "Arm")
-    page.wait_for_function(
-        "document.querySelector('#id_rule').selectedOptions[0]?.textContent === '374 — Armenia'"
-    )
+    page.keyboard.press("Enter")
+    assert selects.chosen(page, "id_rule") == "374 — Armenia"
 
 
 def test_operator_follows_the_manual_to_add_edit_and_remove_a_dialpeer(
@@ -66,22 +59,24 @@ def test_operator_follows_the_manual_to_add_edit_and_remove_a_dialpeer(
         "Create"
     )
     # The trunk list is shown but empty until a customer is picked.
-    page.wait_for_selector("#id_customer option:text-is('Acme Telecom')", state="attached")
-    assert page.is_visible("#id_trunk")
-    assert option_labels(page, "#id_trunk") == ["---------"]
+    assert selects.control(page, "id_trunk").is_visible()
+    assert selects.offered_after_focus(page, "id_trunk") == []
     shot(page, "dialpeers-02-add-form-trunk-empty")
 
-    page.select_option("#id_customer", label="Acme Telecom")
-    page.wait_for_function("document.querySelectorAll('#id_trunk option').length === 3")
-    assert option_labels(page, "#id_trunk") == ["---------", "acme-backup", "acme-main"]
+    selects.pick(page, "id_customer", "Acme Telecom", text="acme")
+    assert selects.offered_after_focus(page, "id_trunk") == ["acme-backup", "acme-main"]
+    selects.control(page, "id_trunk").click()
     shot(page, "dialpeers-03-customer-picked-trunks-listed")
+    page.keyboard.press("Escape")
 
-    # Changing the customer empties and reloads the trunk list.
-    page.select_option("#id_trunk", label="acme-main")
-    page.select_option("#id_customer", label="Beta Carrier")
-    page.wait_for_function("document.querySelectorAll('#id_trunk option').length === 2")
-    assert option_labels(page, "#id_trunk") == ["---------", "beta-main"]
-    assert page.eval_on_selector("#id_trunk", "e => e.value") == ""
+    # Changing the customer drops the trunk and offers the new customer's trunks; Beta
+    # has one trunk, so it is picked for you.
+    selects.pick(page, "id_trunk", "acme-main", text="")
+    selects.pick(page, "id_customer", "Beta Carrier", text="beta")
+    page.wait_for_function(
+        "document.querySelector('#id_trunk').selectedOptions[0]?.textContent === 'beta-main'"
+    )
+    assert selects.offered_after_focus(page, "id_trunk") == ["beta-main"]
 
     page.fill("#id_name", "Acme → Armenia")
     pick_customer_trunk_rule(page)
@@ -100,16 +95,18 @@ def test_operator_follows_the_manual_to_add_edit_and_remove_a_dialpeer(
     page.click("button:text-is('Create')")
     error = page.locator(".alert", has_text="already links this origin customer")
     error.wait_for()
+    assert error.is_visible()
     assert (
         error.locator("a", has_text="Acme → Armenia")
         .get_attribute("href")
         .startswith("/dialpeers/")
     )
-    # The failed POST re-renders with Acme's trunks, still chosen.
-    assert option_labels(page, "#id_trunk") == ["---------", "acme-backup", "acme-main"]
-    assert page.eval_on_selector("#id_trunk", "e => e.selectedOptions[0].textContent") == (
-        "acme-main"
-    )
+    # The failed POST re-renders with the chosen values and Acme's trunks on offer (the
+    # chosen one first: it is always among the first 50).
+    assert selects.chosen(page, "id_customer") == "Acme Telecom"
+    assert selects.chosen(page, "id_trunk") == "acme-main"
+    assert selects.chosen(page, "id_rule") == "374 — Armenia"
+    assert selects.offered_after_focus(page, "id_trunk") == ["acme-main", "acme-backup"]
     shot(page, "dialpeers-06-duplicate-refused")
     assert Dialpeer.objects.count() == 1
 
@@ -157,9 +154,11 @@ def test_list_filters_search_as_you_type_and_bulk_deactivate(
     login("op-a")
     page.goto("/dialpeers/")
     # Filter by rule: search the rule filter as you type, the table follows.
-    page.fill("#id_rule_search", "ital")
+    url = page.url
+    selects.pick(page, "id_rule", "39 — Italy", text="ital")
     page.wait_for_function("document.querySelectorAll('#object-table tbody tr').length === 1")
     assert "IT" in page.inner_text("#object-table tbody")
+    assert page.url.split("?")[0] == url  # the list keeps its own address
     shot(page, "dialpeers-11-filtered-by-rule")
     page.goto("/dialpeers/")
     page.check("#object-table thead input[data-select-all]")

@@ -4,6 +4,7 @@ without leaving the page, switch to Priority and see the priority field appear."
 import pytest
 
 from routing.models import RoutingRule
+from tests.e2e import selects
 from tests.factories import NetworkFactory, VMGateClientFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -45,7 +46,9 @@ def test_operator_builds_rule_374_with_two_targets_and_switches_to_priority(
     add = page.get_by_test_id("target-add-row")
     add.locator("select[name=new-kind]").select_option("client")
     settled(page)
-    add.locator("input.search-select-q").fill("yerevan-2")
+    selects.search(page, "id_new-client", "yerevan-2")
+    page.keyboard.press("ArrowDown")  # the first match is active; down stays on the only one
+    page.keyboard.press("Enter")
     page.wait_for_function(
         f"document.querySelector('select[name=new-client]').value === '{client.pk}'"
     )
@@ -58,10 +61,7 @@ def test_operator_builds_rule_374_with_two_targets_and_switches_to_priority(
     add = page.get_by_test_id("target-add-row")
     add.locator("select[name=new-kind]").select_option("network")
     settled(page)
-    page.wait_for_function(
-        "document.querySelectorAll('select[name=new-network] option').length > 1"
-    )
-    add.locator("select[name=new-network]").select_option(str(network.pk))
+    selects.pick(page, "id_new-network", network.name, text="")
     add.get_by_role("button", name="+ Add target").click()
     page.wait_for_function("document.querySelectorAll('[data-testid=target-row]').length === 2")
     assert sorted(t.kind for t in rule.targets.all()) == ["client", "network"]
@@ -97,7 +97,7 @@ def test_operator_adds_a_client_with_three_sim_slots(page, login, shot, operator
     settled(page)
     page.fill("input[name=name]", "gw-gyumri-1")
     page.fill("input[name=node_id]", "node-g1")
-    page.locator("#id_network_search").fill("Gyumri")
+    selects.pick(page, "id_network", "Gyumri site", text="Gyumri")
     page.wait_for_function(f"document.querySelector('#id_network').value === '{network.pk}'")
     page.fill("input[name=sip_uri]", "sip:10.8.0.12:5060")
     page.get_by_role("button", name="+ Add SIM slot").click()

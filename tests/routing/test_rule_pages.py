@@ -108,13 +108,14 @@ def test_scope_select_renders_only_the_chosen_trunk_and_searches_this_tenants(
     body = op_client.get(reverse("routing:routingrule_add")).content.decode()
     select = re.search(r'<select name="trunk".*?</select>', body, re.S).group(0)
     assert re.findall(r"<option[^>]*>([^<]*)<", select) == ["All trunks"]
-    options = op_client.get(reverse("routing:trunk_search")).content.decode()
+    url = reverse("customers:trunk_options")
+    options = op_client.get(url, {"empty": "all"}).content.decode()
     assert all(t.name in options for t in mine)
     assert "theirs" not in options
-    assert op_client.get(reverse("routing:trunk_search"), {"q": "theirs"}).content.decode() == (
+    assert op_client.get(url, {"q": "theirs"}).content.decode() == (
         '<option value="">No match</option>'
     )
-    selected = op_client.get(reverse("routing:trunk_search"), {"trunk": theirs.pk})
+    selected = op_client.get(url, {"trunk": theirs.pk})
     assert f'value="{theirs.pk}"' not in selected.content.decode()
 
 
@@ -361,7 +362,7 @@ def test_target_options_are_bounded(op_client, tenant):
 def test_option_endpoints_need_a_login(client, tenant):
     for name in (
         "routing:target_options",
-        "routing:trunk_search",
+        "routing:rule_options",
         "routing:rule_label",
         "routing:target_field",
     ):

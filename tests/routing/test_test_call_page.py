@@ -144,10 +144,15 @@ def test_invalid_form_input_is_a_field_error_not_a_500(op_client, manual, other_
 def test_trunk_select_only_lists_the_chosen_customers_trunks(op_client, manual, tenant):
     other_customer = CustomerFactory(tenant=tenant, name="Other carrier")
     TrunkFactory(customer=other_customer, name="elsewhere")
-    page = op_client.get(URL, {"customer": manual["customer"].pk}).content.decode()
+    params = {"customer": manual["customer"].pk, "trunk": manual["trunk"].pk}
+    page = op_client.get(URL, params).content.decode()
     assert "main (prefix 9)" in page and "elsewhere" not in page
+    url = reverse("customers:trunk_options")
+    options = op_client.get(url, {"by_customer": "1", "customer": manual["customer"].pk})
+    assert "main (prefix 9)" in options.content.decode()
+    assert "elsewhere" not in options.content.decode()
     options = op_client.get(
-        reverse("dialpeers:trunk_options"), {"customer": other_customer.pk}
+        url, {"by_customer": "1", "customer": other_customer.pk}
     ).content.decode()
     assert "elsewhere" in options and "main" not in options
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 class RuleForm(forms.Form):
     rule = forms.ModelChoiceField(
         queryset=RoutingRule.objects.all(),
-        widget=SearchSelect("dialpeers:rule_options", include=["trunk"], reload_on=["trunk"]),
+        widget=SearchSelect("routing:rule_options", include=["trunk"], reload_on=["trunk"]),
     )
 
 
@@ -52,26 +52,41 @@ def test_a_bound_search_select_with_garbage_renders_without_failing(tenant, garb
     assert [value for value, _ in options(str(form["rule"]))] == [""]
 
 
-def test_the_search_box_asks_the_endpoint_with_the_other_named_fields():
+def test_the_select_carries_its_endpoint_and_the_fields_it_follows():
     html = unescape(str(RuleForm()["rule"]))
-    assert 'hx-get="/dialpeers/options/rules/"' in html
-    assert "hx-include=\"#id_rule, [name='trunk']\"" in html
-    assert "change from:[name='trunk']" in html
-    assert 'hx-target="#id_rule"' in html
-    assert "js:{q: this.value}" in html
-    # the search box has no name: it never posts with the form or a filter
-    search = re.search(r'<input type="text"[^>]*>', html).group(0)
-    assert " name=" not in search
+    select = re.search(r"<select[^>]*>", html).group(0)
+    assert "data-search-select" in select
+    assert 'data-url="/routing/options/rules/"' in select
+    assert 'data-include="trunk"' in select
+    assert 'data-reload-on="trunk"' in select
+    # A required field offers no empty choice; an optional one keeps it pickable.
+    assert 'data-allow-empty="0"' in select
+    # One control: no search box of its own, no htmx attribute that could push a URL.
+    assert "<input" not in html and "hx-" not in html
+
+
+def test_an_optional_field_keeps_its_empty_choice_and_a_dependent_one_may_pick_alone():
+    widget = SearchSelect("customers:trunk_options", reload_on=["customer"], pick_single=True)
+    widget.is_required = False
+    html = widget.render("trunk", None, attrs={"id": "id_trunk"})
+    assert 'data-allow-empty="1"' in html
+    assert 'data-pick-single="1"' in html
 
 
 def test_min_chars_holds_back_short_searches():
-    widget = SearchSelect("dialpeers:rule_options", min_chars=2, load=False)
-    html = unescape(widget.render("rule", None, attrs={"id": "id_rule"}))
-    assert "input changed delay:250ms[target.value.length >= 2]" in html
-    assert "load," not in html
+    widget = SearchSelect("routing:rule_options", min_chars=2)
+    html = widget.render("rule", None, attrs={"id": "id_rule"})
+    assert 'data-min-chars="2"' in html
 
 
 def test_params_are_added_to_the_endpoint_url():
-    widget = SearchSelect("dialpeers:rule_options", params={"all": "1"})
+    widget = SearchSelect("routing:rule_options", params={"all": "1"})
     html = widget.render("rule", None, attrs={"id": "id_rule"})
-    assert 'hx-get="/dialpeers/options/rules/?all=1"' in html
+    assert 'data-url="/routing/options/rules/?all=1"' in html
+
+
+def test_without_an_endpoint_every_option_is_rendered_and_filtered_in_the_browser():
+    widget = SearchSelect(choices=[("am", "Armenia"), ("it", "Italy")])
+    html = widget.render("country", "it", attrs={"id": "id_country"})
+    assert "data-url" not in html and "data-search-select" in html
+    assert options(html) == [("am", ""), ("it", " selected")]

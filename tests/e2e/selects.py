@@ -1,0 +1,62 @@
+"""Driving the portal's searchable select (Tom Select, static/js/search-select.js) the way a
+person does: click it, type, pick with the mouse or with arrow keys and Enter."""
+
+
+def control(page, select_id):
+    """The control's own text box (Tom Select names it ``<select id>-ts-control``)."""
+    return page.locator(f"#{select_id}-ts-control")
+
+
+def options(page, select_id):
+    """The labels the open dropdown offers, in order."""
+    return page.locator(f"#{select_id}-ts-dropdown .option").all_inner_texts()
+
+
+def box(page, select_id):
+    """The visible control (what a person clicks; its text box hides while a value shows)."""
+    return page.locator(f"#{select_id}-ts-control").locator("xpath=..")
+
+
+def search(page, select_id, text):
+    """Click the control and type ``text``; returns once the dropdown lists a match."""
+    box(page, select_id).click()
+    control(page, select_id).press_sequentially(text)
+    settled(page, select_id, text)
+    page.locator(f"#{select_id}-ts-dropdown .option").first.wait_for()
+
+
+def settled(page, select_id, text=""):
+    """Wait until the control has searched ``text`` and its options have arrived."""
+    page.wait_for_function(
+        "([id, text]) => { const ts = document.getElementById(id).tomselect;"
+        " return !ts.refreshTimeout && !ts.loading && (ts.lastQuery || '') === text; }",
+        arg=[select_id, text],
+    )
+
+
+def pick(page, select_id, label, *, text=None):
+    """Type ``text`` (default: ``label``) and click the option reading ``label``."""
+    search(page, select_id, label if text is None else text)
+    option = page.locator(f"#{select_id}-ts-dropdown .option", has_text=label).first
+    option.click()
+    page.wait_for_function(
+        "([id, label]) => { const s = document.getElementById(id);"
+        " return s.selectedOptions[0] && s.selectedOptions[0].textContent.includes(label); }",
+        arg=[select_id, label],
+    )
+
+
+def chosen(page, select_id):
+    """The label of the option the form will submit."""
+    return page.eval_on_selector(
+        f"#{select_id}", "s => s.selectedOptions[0] ? s.selectedOptions[0].textContent : ''"
+    )
+
+
+def offered_after_focus(page, select_id):
+    """Open the control without typing and return what it offers once loaded."""
+    box(page, select_id).click()
+    settled(page, select_id)
+    labels = options(page, select_id)
+    page.keyboard.press("Escape")
+    return labels
