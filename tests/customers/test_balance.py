@@ -228,8 +228,8 @@ def test_the_balance_tab_lists_entries_newest_first_with_who_and_the_running_bal
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", table)]
     rows = [cells[i : i + 7][1:] for i in range(0, len(cells), 7)]
     assert rows == [
-        ["system", "Adjustment", "-40.00 USD", "—", "refund of call 7", "60.00 USD"],
-        ["op-a", "Payment", "+100.00 USD", "BT-1", "—", "100.00 USD"],
+        ["Adjustment", "-40.00 USD", "60.00 USD", "system", "—", "refund of call 7"],
+        ["Payment", "+100.00 USD", "100.00 USD", "op-a", "BT-1", "—"],
     ]
     assert 'data-testid="record-payment"' in html
 
