@@ -215,6 +215,12 @@ class BalanceEntryCreateView(TenantMixin, View):
             "list_url": self.get_list_url(),
             "can_write": True,
             "title": f"Record payment for {self.customer.name}",
+            "breadcrumbs": [
+                ("Home", reverse("home")),
+                ("Customers", reverse("customers:customer_list")),
+                (self.customer.name, self.customer.get_absolute_url()),
+                ("Record payment", ""),
+            ],
             **extra,
         }
         return render(self.request, template, context)
@@ -456,6 +462,13 @@ class PlanMixin:
 
     def get_list_url(self):
         return reverse("customers:rate_list", args=[self.plan.pk])
+
+    def get_breadcrumb_parents(self):
+        return [
+            ("Rate plans", reverse("customers:rateplan_list")),
+            (self.plan.name, self.plan.get_absolute_url()),
+            ("Destinations", self.get_list_url()),
+        ]
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

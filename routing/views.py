@@ -357,6 +357,7 @@ class RuleTargetsView(TenantMixin, View):
                 "add_form": add_form,
                 "can_write": self.can_write,
                 "list_url": reverse("routing:routingrule_list"),
+                "breadcrumbs": _rule_crumbs(rule, ("Targets", "")),
             },
             status=status,
         )
@@ -381,6 +382,16 @@ class TargetAddView(TenantFormMixin, RuleTargetsView):
             return self.render_page(rule, add_form=form, status=200)
         messages.success(request, f"Target “{saved.target}” added.")
         return redirect("routing:routingrule_targets", pk=rule.pk)
+
+
+def _rule_crumbs(rule, *tail):
+    """Home › Routing rules › the rule › … for the pages under one rule."""
+    return [
+        ("Home", reverse("home")),
+        ("Routing rules", reverse("routing:routingrule_list")),
+        (str(rule), rule.get_absolute_url()),
+        *tail,
+    ]
 
 
 def _save(form):
@@ -441,6 +452,11 @@ class TargetDeleteView(TenantFormMixin, View):
                 "object": target,
                 "verbose_name": "target",
                 "list_url": reverse("routing:routingrule_targets", args=[target.rule_id]),
+                "breadcrumbs": _rule_crumbs(
+                    target.rule,
+                    ("Targets", reverse("routing:routingrule_targets", args=[target.rule_id])),
+                    ("Remove target", ""),
+                ),
             },
         )
 

@@ -21,6 +21,7 @@ SIDEBAR = [
 #: (``<app>:<model>_<action>``): the parts of a section that live under another name.
 SECTION_OF = {
     "customers:rate": "customers:rateplan_list",
+    "customers:balanceentry": "customers:customer_list",
     "routing:routingtarget": "routing:routingrule_list",
     "routing:routingcheck_save": "routing:routingcheck_list",
     "dialpeers:dialpeer_bulk": "dialpeers:dialpeer_list",

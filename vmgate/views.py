@@ -80,11 +80,32 @@ class TenantMixin:
         ctx.setdefault("verbose_name_plural", meta.verbose_name_plural)
         ctx["can_write"] = self.can_write
         ctx["list_url"] = self.get_list_url()
+        if self.show_breadcrumbs:
+            ctx.setdefault("breadcrumbs", self.get_breadcrumbs())
         return ctx
 
     def get_list_url(self):
         """Where Back/Cancel and a delete lead; override for a nested list (a plan's rates)."""
         return reverse(model_url_name(self.model, "list"))
+
+    #: The last breadcrumb after the object ("Edit", "Remove"); None on a detail page.
+    breadcrumb_action = None
+    #: Lists show their place in the sidebar; their pages carry no breadcrumbs.
+    show_breadcrumbs = True
+
+    def get_breadcrumb_parents(self):
+        """The crumbs between Home and the object: its list; override for a nested one."""
+        return [(self.model._meta.verbose_name_plural.capitalize(), self.get_list_url())]
+
+    def get_breadcrumbs(self):
+        """Home › list › object › action, as (label, url) pairs (the last is the page)."""
+        crumbs = [("Home", reverse("home")), *self.get_breadcrumb_parents()]
+        obj = getattr(self, "object", None)
+        if obj is not None and obj.pk is not None:
+            crumbs.append((str(obj), getattr(obj, "get_absolute_url", lambda: "")()))
+        if self.breadcrumb_action:
+            crumbs.append((self.breadcrumb_action, ""))
+        return crumbs
 
 
 class TenantFormMixin(TenantMixin):
@@ -126,6 +147,7 @@ class TenantListView(TenantMixin, SingleTableMixin, FilterView):
     template_name = "generic/object_list.html"
     paginate_by = 25
     add_label = None
+    show_breadcrumbs = False
 
     def get_template_names(self):
         if self.request.htmx and not self.request.htmx.boosted:
@@ -167,6 +189,10 @@ class TenantCreateView(TenantFormMixin, generic.CreateView):
     template_name = "generic/object_form.html"
     submit_label = "Create"
 
+    @property
+    def breadcrumb_action(self):
+        return f"Add {self.model._meta.verbose_name}"
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["submit_label"] = self.submit_label
@@ -177,6 +203,7 @@ class TenantCreateView(TenantFormMixin, generic.CreateView):
 class TenantUpdateView(TenantFormMixin, generic.UpdateView):
     template_name = "generic/object_form.html"
     submit_label = "Save"
+    breadcrumb_action = "Edit"
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -189,6 +216,7 @@ class TenantDeleteView(TenantFormMixin, generic.DeleteView):
     """Confirmation page; a PROTECT-ed delete is refused with the reason, never a 500."""
 
     template_name = "generic/object_confirm_delete.html"
+    breadcrumb_action = "Remove"
 
     def get_form_kwargs(self):
         kwargs = super(TenantFormMixin, self).get_form_kwargs()

@@ -31,6 +31,8 @@ def build_portal_world(tenant):
 
 def _pk_for(name, world):
     """The object an URL name with a ``pk`` works on (``<app>:<model>_<action>``)."""
+    if name == "routing:routingtarget_add":  # a new target of a rule: the rule's pk
+        return world["rule"].pk
     model = name.split(":", 1)[1].rsplit("_", 1)[0]
     obj = {
         "customer": world["customer"],

@@ -170,3 +170,30 @@ def test_the_sidebar_highlights_the_section_of_detail_and_form_pages(
     body = _body(op_client.get(path_of(world)))
     active = re.findall(r'<a class="nav-link active[^"]*" href="([^"]+)"', body)
     assert active == [section]
+
+
+CRUMBED = ("detail", "add", "edit", "delete", "targets")
+
+
+def test_every_detail_and_form_page_has_breadcrumbs_home_and_its_section(op_client, world):
+    checked = 0
+    for name, path in portal_urls(world):
+        if name.rsplit("_", 1)[-1] not in CRUMBED:
+            continue
+        response = op_client.get(path)
+        if response.status_code == 405:  # POST-only
+            continue
+        assert response.status_code == 200, (name, path, response.status_code)
+        body = _body(response)
+        assert 'data-testid="breadcrumbs"' in body, (name, path)
+        crumbs = body.split('data-testid="breadcrumbs"', 1)[1].split("</nav>", 1)[0]
+        assert '<a href="/">Home</a>' in crumbs, (name, path)
+        # The section's list is a crumb, and it is the highlighted sidebar item.
+        active = re.findall(r'<a class="nav-link active[^"]*" href="([^"]+)"', body)
+        assert len(active) == 1 and f'href="{active[0]}"' in crumbs, (name, path, active)
+        checked += 1
+    assert checked >= 20
+
+
+def test_lists_carry_no_breadcrumbs(op_client, world):
+    assert 'data-testid="breadcrumbs"' not in _body(op_client.get("/customers/"))
