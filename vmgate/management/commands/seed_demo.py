@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
+from customers.models import BalanceEntry, Customer, Rate, RatePlan, Trunk, TrunkNetwork
 from dialpeers.models import Dialpeer
 from routing.models import Network, RoutingRule, RoutingTarget, SimSlot, VMGateClient
 from vmgate.models import Membership, Tenant
@@ -23,6 +23,14 @@ SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 def _get(model, lookup, **defaults):
     obj, _ = model.objects.get_or_create(**lookup, defaults=defaults)
     return obj
+
+
+def _opening_payment(customer, amount):
+    """The balance moves only through balance entries: the demo's money is a payment."""
+    if not customer.balance_entries.exists():
+        BalanceEntry(
+            customer=customer, kind=BalanceEntry.PAYMENT, amount=amount, reference="demo opening"
+        ).save()
 
 
 def seed_tenant(slug, name, *, ipv6=True):
@@ -42,8 +50,8 @@ def seed_tenant(slug, name, *, ipv6=True):
         country="AM",
         email="noc@acme.example",
         billing_type="prepaid",
-        balance=Decimal("250.00"),
     )
+    _opening_payment(acme, Decimal("250.00"))
     globex = _get(
         Customer,
         {**t, "name": "Globex Carrier"},
@@ -53,14 +61,14 @@ def seed_tenant(slug, name, *, ipv6=True):
         overdraft_allowed=True,
         overdraft_limit=Decimal("200"),
     )
-    _get(
+    blocked = _get(
         Customer,
         {**t, "name": "Blocked Voice Ltd"},
         country="GB",
         billing_type="prepaid",
-        balance=Decimal("10"),
         status="blocked",
     )
+    _opening_payment(blocked, Decimal("10"))
 
     acme_main = _get(
         Trunk,
