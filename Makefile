@@ -46,10 +46,13 @@ SIP_EDGE_DIR ?= .sip-edge
 # Shared memory (MB) for Kamailio: it keeps each transaction a few seconds; 64 (its
 # default) runs out near 1,200 calls/s.
 SIP_SHM_MB ?= 256
+# The app's database: the edge reads the authorized networks and max_cps from it.
+SIP_DB_URL ?= $(or $(VMGATE_DB_URL),$(DATABASE_URL),sqlite:///$(CURDIR)/db.sqlite3)
 sip-edge:
 	@test -n "$$VMGATE_API_TOKEN$$VMGATE_API_TOKEN_FILE" || { \
 	  echo "set VMGATE_API_TOKEN (or VMGATE_API_TOKEN_FILE): python manage.py create_api_token USER"; exit 2; }
-	python3 deploy/kamailio/render.py $(SIP_EDGE_DIR) --listen $(SIP_LISTEN) --api-url $(API_URL)
+	python3 deploy/kamailio/render.py $(SIP_EDGE_DIR) --listen $(SIP_LISTEN) --api-url $(API_URL) \
+	  --db-url $(SIP_DB_URL)
 	exec kamailio -f $(SIP_EDGE_DIR)/kamailio.cfg -m $(SIP_SHM_MB) -DD -E
 
 clean:

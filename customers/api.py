@@ -107,6 +107,7 @@ class TrunkSerializer(TenantModelSerializer):
             "tech_prefix",
             "rate_plan",
             "max_concurrent_calls",
+            "max_cps",
             "codecs",
             "status",
             "networks",

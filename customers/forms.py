@@ -197,6 +197,7 @@ class TrunkForm(TenantModelForm):
             "tech_prefix",
             "rate_plan",
             "max_concurrent_calls",
+            "max_cps",
             "codecs",
             "status",
         ]

@@ -399,6 +399,14 @@ class Trunk(TenantOwned):
     )
     codecs = models.JSONField(default=default_codecs)
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=ACTIVE)
+    max_cps = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
+        verbose_name="max calls per second",
+        help_text="New calls per second the SIP edge accepts from this trunk; above it "
+        "503 with Retry-After. Empty: no limit.",
+    )
 
     history = HistoricalRecords()
 
@@ -412,6 +420,10 @@ class Trunk(TenantOwned):
             ),
             models.CheckConstraint(
                 condition=models.Q(max_concurrent_calls__gte=1), name="trunk_max_calls_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_cps__isnull=True) | models.Q(max_cps__gte=1),
+                name="trunk_max_cps_gte_1",
             ),
         ]
 

@@ -346,6 +346,12 @@ class _RtjsonRule(serializers.Serializer):
     name = serializers.CharField()
 
 
+class _RtjsonTrunk(serializers.Serializer):
+    """The ingress trunk: the SIP edge counts its calls per second against Trunk.max_cps."""
+
+    id = serializers.IntegerField()
+
+
 class RtjsonSerializer(serializers.Serializer):  # component "Rtjson"
     """The routing document Kamailio's ``rtjson`` module reads, plus the decision's answer.
 
@@ -361,6 +367,7 @@ class RtjsonSerializer(serializers.Serializer):  # component "Rtjson"
     sip_reason = serializers.CharField(allow_blank=True)
     dialpeer = _Named(allow_null=True)
     rule = _RtjsonRule(allow_null=True)
+    trunk = _RtjsonTrunk(allow_null=True)
 
 
 def contact_uri(sip_uri, number):
@@ -400,6 +407,7 @@ def rtjson_document(decision):
             if rule
             else None
         ),
+        "trunk": {"id": decision.trunk.id} if decision.trunk else None,
     }
 
 

@@ -20,6 +20,7 @@ class MeView(APIViewMixin, APIView):
             {
                 "username": serializers.CharField(),
                 "tenant": serializers.CharField(),
+                "tenant_id": serializers.IntegerField(),
                 "role": serializers.ChoiceField(choices=["operator", "viewer"]),
             },
         )
@@ -30,6 +31,8 @@ class MeView(APIViewMixin, APIView):
             {
                 "username": request.user.get_username(),
                 "tenant": membership.tenant.name,
+                # the SIP edge's group in the authorized-source table (deploy/kamailio)
+                "tenant_id": membership.tenant_id,
                 "role": membership.role,
             }
         )

@@ -8,16 +8,24 @@ Copies deploy/kamailio/kamailio.cfg into OUT_DIR and writes OUT_DIR/vmgate-edge.
 
 Every option falls back to an environment variable (shown in --help), so a service unit can
 keep the token out of the command line. Standard library only: it runs without the venv.
+
+Kamailio reads the authorized source networks and the trunks' max_cps from the app's
+database (read-only views, customers migration 0004): --db-url, PostgreSQL or the SQLite
+file. The edge's tenant (the group it checks sources against) is the token's: asked once
+from GET /api/v1/me/ unless --tenant-id gives it.
 """
 
 import argparse
 import ipaddress
+import json
 import os
 import re
 import shutil
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,6 +51,25 @@ def _api_url(value: str) -> str:
     if re.search(r'["$\\\s]', value):
         raise argparse.ArgumentTypeError("URL must not contain quotes, $, \\ or spaces")
     return value.rstrip("/") + "/api/v1/route/?format=rtjson"
+
+
+def _db_url(value: str) -> str:
+    """Django's DATABASE_URL (postgres://, postgresql://, sqlite:///PATH) → Kamailio's."""
+    if re.search(r'["$\\\s]', value):
+        raise argparse.ArgumentTypeError("database URL must not contain quotes, $, \\ or spaces")
+    parts = urlsplit(value)
+    if parts.scheme in ("postgres", "postgresql", "pgsql"):
+        if not parts.hostname or not parts.path.strip("/"):
+            raise argparse.ArgumentTypeError("expected postgres://USER[:PASSWORD]@HOST[:PORT]/DB")
+        return "postgres://" + value.split("://", 1)[1]
+    if parts.scheme == "sqlite":
+        path = Path(unquote(parts.path))
+        if not path.is_absolute() or not path.is_file():
+            raise argparse.ArgumentTypeError(
+                "expected sqlite:////absolute/path of an existing file"
+            )
+        return f"sqlite://{path}"
+    raise argparse.ArgumentTypeError("expected a postgres:// or sqlite:/// database URL")
 
 
 def _token(value: str) -> str:
@@ -79,6 +106,42 @@ def parse_args(argv=None):
         type=Path,
         default=env("VMGATE_API_TOKEN_FILE"),
         help="file holding the API token (VMGATE_API_TOKEN_FILE)",
+    )
+    p.add_argument(
+        "--db-url",
+        type=_db_url,
+        default=env("VMGATE_DB_URL") or env("DATABASE_URL"),
+        help="the app's database, read for authorized networks and max_cps "
+        "(VMGATE_DB_URL, else DATABASE_URL; postgres://… or sqlite:////path)",
+    )
+    p.add_argument(
+        "--tenant-id",
+        type=int,
+        default=int(env("VMGATE_TENANT_ID", "0")) or None,
+        help="the tenant whose trunks may send (VMGATE_TENANT_ID; default: the API "
+        "token's tenant, from GET /api/v1/me/)",
+    )
+    p.add_argument(
+        "--reload-interval",
+        type=int,
+        choices=range(1, 61),
+        metavar="SECONDS",
+        default=int(env("VMGATE_RELOAD_INTERVAL", "2")),
+        help="reload authorized networks and max_cps every SECONDS (VMGATE_RELOAD_INTERVAL, "
+        "default 2)",
+    )
+    p.add_argument(
+        "--max-message-size",
+        type=int,
+        default=int(env("VMGATE_MAX_MESSAGE_SIZE", "16384")),
+        help="larger requests get 513 (bytes; VMGATE_MAX_MESSAGE_SIZE, default 16384)",
+    )
+    p.add_argument(
+        "--max-subnets",
+        type=int,
+        default=int(env("VMGATE_MAX_SUBNETS", "65536")),
+        help="room for authorized ranges (not /32 or /128) over all tenants "
+        "(VMGATE_MAX_SUBNETS, default 65536)",
     )
     p.add_argument(
         "--children",
@@ -128,14 +191,38 @@ def parse_args(argv=None):
         args.token = _token(args.token_file.read_text())
     if args.token is None:
         p.error("an API token is required (--token, --token-file or VMGATE_API_TOKEN)")
-    for name in ("children", "pike_density", "pike_unit"):
+    if args.db_url is None:
+        p.error("the database URL is required (--db-url, VMGATE_DB_URL or DATABASE_URL)")
+    for name in ("children", "pike_density", "pike_unit", "max_subnets"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if not 1024 <= args.max_message_size <= 65535:
+        p.error("--max-message-size must be 1024..65535")
+    if args.tenant_id is None:
+        try:
+            args.tenant_id = tenant_of_token(args.api_url, args.token)
+        except (OSError, ValueError, KeyError) as exc:
+            p.error(f"could not ask the API for the token's tenant ({exc}); give --tenant-id")
+    if args.tenant_id < 1:
+        p.error("--tenant-id must be at least 1")
     return args
+
+
+def tenant_of_token(route_url: str, token: str) -> int:
+    """The tenant id of the API token, from GET /api/v1/me/ next to the route API."""
+    url = route_url.split("/api/v1/route/", 1)[0] + "/api/v1/me/"
+    req = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        tenant_id = json.loads(resp.read())["tenant_id"]
+    if type(tenant_id) is not int:
+        raise ValueError(f"tenant_id {tenant_id!r}")
+    return tenant_id
 
 
 def render(args) -> Path:
     out = args.out_dir
+    if re.search(r'["$\\\s]', str(out.resolve())):
+        sys.exit("the output directory's path must not contain quotes, $, \\ or spaces")
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(HERE / "kamailio.cfg", out / "kamailio.cfg")
     defines = {
@@ -148,8 +235,19 @@ def render(args) -> Path:
         "VMGATE_PIKE_UNIT": str(args.pike_unit),
         "VMGATE_MAX_CONTACTS": str(args.max_contacts),
         "VMGATE_LOG_LEVEL": str(args.log_level),
+        "VMGATE_DB_URL": f'"{args.db_url}"',
+        "VMGATE_TENANT_ID": f'"{args.tenant_id}"',
+        "VMGATE_RELOAD_TIMER": f'"name=reload;interval={args.reload_interval};mode=1;"',
+        "VMGATE_MAX_MESSAGE_SIZE": str(args.max_message_size),
+        "VMGATE_MAX_SUBNETS": str(args.max_subnets),
+        "VMGATE_RPC_FIFO": f'"{out.resolve() / "rpc.fifo"}"',
     }
-    lines = ["# Written by deploy/kamailio/render.py; holds the API token: keep it private.\n"]
+    if args.db_url.startswith("sqlite://"):
+        defines["VMGATE_DB_SQLITE"] = "1"
+    lines = [
+        "# Written by deploy/kamailio/render.py; holds the API token and the database URL:"
+        " keep it private.\n"
+    ]
     lines += [f"#!define {k} {v}\n" for k, v in defines.items()]
     local = out / "vmgate-edge.cfg"
     fd = os.open(local, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

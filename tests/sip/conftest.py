@@ -5,12 +5,24 @@ test, so each test's token and options are its own)."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
 
-from tests.factories import MembershipFactory
+from tests.factories import (
+    CustomerFactory,
+    DialpeerFactory,
+    MembershipFactory,
+    NetworkFactory,
+    RoutingRuleFactory,
+    RoutingTargetFactory,
+    TrunkFactory,
+    TrunkNetworkFactory,
+    VMGateClientFactory,
+)
 from tests.sip.edge import Gunicorn, Kamailio
 
 
@@ -60,7 +72,10 @@ def start_edge(route_app, api_token, sip_dir):
     """``start_edge(api_url=None, **render_options)`` → a running Kamailio, stopped after."""
     started = []
 
+    from django.db import connection
+
     def start(api_url=None, token=None, **options):
+        options.setdefault("db_url", database_url(connection.settings_dict))
         edge = Kamailio(api_url or route_app.url, token or api_token, sip_dir, **options)
         started.append(edge)
         return edge
@@ -73,3 +88,44 @@ def start_edge(route_app, api_token, sip_dir):
 @pytest.fixture
 def edge(start_edge):
     return start_edge()
+
+
+TECH = "999"
+
+
+@pytest.fixture
+def carrier(tenant):
+    """The manual's example: a Customer's trunk (tech prefix 999, authorized 127.0.0.1) with
+    dialpeers to rule 374 (two clients, the less loaded first) and rule 39."""
+    customer = CustomerFactory(tenant=tenant, name="Carrier A", balance=Decimal("100"))
+    trunk = TrunkFactory(customer=customer, tenant=tenant, name="switch-1", tech_prefix=TECH)
+    TrunkNetworkFactory(trunk=trunk, network="127.0.0.1/32")
+    net = NetworkFactory(tenant=tenant, name="Yerevan")
+    gw1 = VMGateClientFactory(
+        network=net, tenant=tenant, name="gw-am-1", sip_uri="sip:10.8.0.12:5060", active_calls=0
+    )
+    gw2 = VMGateClientFactory(
+        network=net, tenant=tenant, name="gw-am-2", sip_uri="sip:10.8.0.13:5070", active_calls=3
+    )
+    gw_it = VMGateClientFactory(
+        network=net, tenant=tenant, name="gw-it-1", sip_uri="sip:10.8.1.20:5060"
+    )
+    am = RoutingRuleFactory(tenant=tenant, code="374", label="Armenia")
+    RoutingTargetFactory(rule=am, client=gw2)
+    RoutingTargetFactory(rule=am, client=gw1)
+    it = RoutingRuleFactory(tenant=tenant, code="39", label="Italy")
+    RoutingTargetFactory(rule=it, client=gw_it)
+    dp_am = DialpeerFactory(trunk=trunk, rule=am, name="A to Armenia")
+    dp_it = DialpeerFactory(trunk=trunk, rule=it, name="A to Italy")
+    return SimpleNamespace(
+        customer=customer,
+        trunk=trunk,
+        net=net,
+        gw1=gw1,
+        gw2=gw2,
+        gw_it=gw_it,
+        am=am,
+        it=it,
+        dp_am=dp_am,
+        dp_it=dp_it,
+    )

@@ -140,13 +140,14 @@ class Kamailio:
         ]
         for key, value in options.items():
             args += [f"--{key.replace('_', '-')}", str(value)]
-        subprocess.run(
+        rendered = subprocess.run(
             args,
-            check=True,
             env=dict(os.environ, VMGATE_API_TOKEN=token),
             stdin=subprocess.DEVNULL,
             capture_output=True,
+            text=True,
         )
+        assert rendered.returncode == 0, rendered.stderr
         self.log = self.dir / "kamailio.log"
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
@@ -167,6 +168,91 @@ class Kamailio:
 
     def stop(self) -> None:
         stop(self.proc)
+
+    def answers_options(self, source_ip: str = "127.0.0.1", wait: float = 0.3) -> bool:
+        """True when an OPTIONS from ``source_ip`` gets any answer within ``wait`` s."""
+        return bool(exchange(self.port, [options_message()], source_ip, wait)[0])
+
+    def wait_authorized(self, source_ip: str = "127.0.0.1", timeout: float = 5.0) -> float:
+        """Seconds until the edge answers ``source_ip`` (it reloads the authorized
+        networks every few seconds); fails after ``timeout``."""
+        started = time.monotonic()
+        while not self.answers_options(source_ip, wait=0.2):
+            assert time.monotonic() - started < timeout, f"{source_ip} never answered"
+        return time.monotonic() - started
+
+    def wait_silent(self, source_ip: str = "127.0.0.1", timeout: float = 5.0) -> float:
+        """Seconds until the edge stops answering ``source_ip``; fails after ``timeout``."""
+        started = time.monotonic()
+        while self.answers_options(source_ip, wait=0.3):
+            assert time.monotonic() - started < timeout, f"{source_ip} still answered"
+            time.sleep(0.1)
+        return time.monotonic() - started
+
+
+def options_message() -> str:
+    """An OPTIONS template for ``exchange`` (placeholders filled per socket)."""
+    return (
+        "OPTIONS sip:edge@{edge} SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP {local};branch=z9hG4bK-{tag}\r\n"
+        "From: <sip:probe@{local}>;tag={tag}\r\n"
+        "To: <sip:edge@{edge}>\r\n"
+        "Call-ID: {tag}@{local_ip}\r\n"
+        "CSeq: 1 OPTIONS\r\n"
+        "Max-Forwards: 70\r\n"
+        "Content-Length: 0\r\n\r\n"
+    )
+
+
+def exchange(
+    edge_port: int, templates: list[str | bytes], source_ip: str, wait: float
+) -> list[list[bytes]]:
+    """Send each message from its own UDP socket on ``source_ip`` (all at once), then collect
+    what comes back to each socket for ``wait`` seconds after the last send.
+
+    A template is text or bytes with ``{edge}`` (edge host:port), ``{local}`` (this socket's
+    host:port), ``{local_ip}``, ``{local_port}`` and ``{tag}`` (unique per message); ``{{`` and
+    ``}}`` are literal braces. Returns the datagrams received, per message."""
+    import select
+    import uuid
+
+    socks = []
+    try:
+        for template in templates:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            sock.bind((source_ip, 0))
+            socks.append(sock)
+            port = sock.getsockname()[1]
+            fields = {
+                "edge": f"127.0.0.1:{edge_port}",
+                "local": f"{source_ip}:{port}",
+                "local_ip": source_ip,
+                "local_port": str(port),
+                "tag": uuid.uuid4().hex[:16],
+            }
+            if isinstance(template, bytes):
+                data = template
+                for key, value in fields.items():
+                    data = data.replace(b"{" + key.encode() + b"}", value.encode())
+            else:
+                data = template.format(**fields).encode("utf-8", "surrogateescape")
+            sock.sendto(data, ("127.0.0.1", edge_port))
+        received: list[list[bytes]] = [[] for _ in socks]
+        deadline = time.monotonic() + wait
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select(socks, [], [], left)
+            for sock in ready:
+                received[socks.index(sock)].append(sock.recv(70000))
+        return received
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def status_code(datagram: bytes) -> int | None:
+    m = re.match(rb"SIP/2\.0 (\d{3}) ", datagram)
+    return int(m.group(1)) if m else None
 
 
 @dataclass
