@@ -28,7 +28,12 @@ def test_a_token_authenticates_as_its_user_and_tenant(operator, tenant):
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = client.get(reverse("api:me"))
     assert response.status_code == 200
-    assert response.json() == {"username": "op-a", "tenant": "Tenant A", "role": "operator"}
+    assert response.json() == {
+        "username": "op-a",
+        "tenant": "Tenant A",
+        "tenant_id": tenant.pk,
+        "role": "operator",
+    }
     assert APIToken.objects.get(name="edge").last_used_at is not None
 
 
@@ -171,7 +176,10 @@ def test_create_api_token_prints_the_key_alone_on_its_last_line(operator):
     assert APIToken.objects.get(user=operator, name="edge").key_hash == APIToken.hash_key(key)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    assert client.get(reverse("api:me")).json()["role"] == "operator"
+    me = client.get(reverse("api:me")).json()
+    assert me["role"] == "operator"
+    # the SIP edge's render.py reads its tenant (its group of authorized sources) here
+    assert me["tenant_id"] == operator.membership.tenant_id
 
 
 def test_create_api_token_names_tokens_itself_and_refuses_unknown_users(operator):

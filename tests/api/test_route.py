@@ -139,6 +139,7 @@ def test_rtjson_answers_in_kamailios_routing_document_shape(op_api, world):
             "label": "Armenia",
             "name": "374 — Armenia",
         },
+        "trunk": {"id": world["trunk"].pk},
     }
 
 
@@ -153,7 +154,7 @@ def test_rtjson_of_a_rejection_carries_the_answer_and_no_routes(op_api, world):
         URL + "?format=rtjson", {"called_number": NUMBER, "source_ip": "198.18.0.1"}
     ).json()
     assert unknown["reason"] == "unknown_source" and unknown["sip_code"] is None
-    assert unknown["dialpeer"] is None and unknown["rule"] is None
+    assert unknown["dialpeer"] is None and unknown["rule"] is None and unknown["trunk"] is None
 
 
 def test_patching_a_client_changes_the_very_next_decision(op_api, world):
