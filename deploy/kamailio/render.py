@@ -10,7 +10,7 @@ Every option falls back to an environment variable (shown in --help), so a servi
 keep the token out of the command line. Standard library only: it runs without the venv.
 
 Kamailio reads the authorized source networks and the trunks' max_cps from the app's
-database (read-only views, customers migration 0004): --db-url, PostgreSQL or the SQLite
+database (read-only views, customers migration 0005): --db-url, PostgreSQL or the SQLite
 file. The edge's tenant (the group it checks sources against) is the token's: asked once
 from GET /api/v1/me/ unless --tenant-id gives it.
 """

@@ -146,7 +146,7 @@ def drop_views(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0003_customer_trunk_count"),
+        ("customers", "0004_balance_entries"),
     ]
 
     operations = [
