@@ -10,24 +10,8 @@ from django_countries import countries
 
 from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
 from customers.widgets import FastSelect
-from vmgate.tenancy import scoped
+from vmgate.filtersets import TenantFilterSet
 from vmgate.widgets import SearchSelect
-
-
-class TenantFilterSet(django_filters.FilterSet):
-    """Narrows every model-choice filter to the request's tenant (fail closed)."""
-
-    def __init__(self, *args, tenant=None, request=None, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-        tenant = tenant or getattr(request, "tenant", None)
-        for f in self.filters.values():
-            qs = f.extra.get("queryset")
-            if qs is not None and not callable(qs):
-                f.extra["queryset"] = scoped(qs, tenant)
-                # ModelChoiceFilter.field re-reads its own .queryset into extra: scope it too,
-                # or another tenant's id passes the filter's validation.
-                if hasattr(f, "queryset"):
-                    f.queryset = f.extra["queryset"]
 
 
 class CustomerFilterSet(TenantFilterSet):

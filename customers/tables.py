@@ -5,12 +5,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from customers.models import Customer, Rate, RatePlan, Trunk
-from vmgate.tables import ActionsColumn, BadgeColumn, RowAction
+from vmgate.tables import ActionsColumn, BadgeColumn, PagedTable, RowAction
 
 STATUS_COLORS = {"active": "success", "blocked": "danger", "disabled": "secondary"}
 
 
-class CustomerTable(tables.Table):
+class CustomerTable(PagedTable):
     name = tables.Column(linkify=True)
     email = tables.Column(verbose_name="Email")
     # "country.code", not "country": tables2 would flatten the 250 country choices per row
@@ -70,7 +70,7 @@ class CustomerTable(tables.Table):
         ]
 
 
-class TrunkTable(tables.Table):
+class TrunkTable(PagedTable):
     customer = tables.Column(linkify=True, order_by=("customer__name", "name"))
     name = tables.Column(linkify=True)
     ip_count = tables.Column(verbose_name="IPs", attrs={"td": {"class": "text-end"}})
@@ -120,7 +120,7 @@ class TrunkTable(tables.Table):
         ]
 
 
-class RatePlanTable(tables.Table):
+class RatePlanTable(PagedTable):
     name = tables.Column(linkify=True)
     currency = tables.Column()
     rate_count = tables.Column(verbose_name="Destinations", attrs={"td": {"class": "text-end"}})
@@ -154,7 +154,7 @@ class RatePlanTable(tables.Table):
 RATE_STATUS_COLORS = {"current": "success", "future": "info", "superseded": "secondary"}
 
 
-class RateTable(tables.Table):
+class RateTable(PagedTable):
     code = tables.Column(
         verbose_name="Prefix", empty_values=(), attrs={"td": {"class": "code-cell"}}
     )

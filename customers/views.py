@@ -30,7 +30,6 @@ from customers.models import BalanceEntry, Customer, Rate, RatePlan, Trunk, Trun
 from customers.tables import CustomerTable, RatePlanTable, RateTable, TrunkTable
 from routing.dialplan import label_for_code
 from vmgate.history import history_rows
-from vmgate.paging import deferred_paging
 from vmgate.tenancy import parse_pk, scoped
 from vmgate.views import (
     TenantCreateView,
@@ -70,7 +69,7 @@ class CustomerListView(TenantListView):
     add_label = "+ Add Customer"
 
     def get_queryset(self):
-        return deferred_paging(customers_with_counts(self.tenant))
+        return customers_with_counts(self.tenant)
 
     def get_table_kwargs(self):
         return {**super().get_table_kwargs(), "currency": self.tenant.currency}
@@ -284,8 +283,8 @@ class TrunkListView(TenantListView):
     add_label = "+ Add trunk"
 
     def get_queryset(self):
-        return deferred_paging(
-            trunks_with_counts(scoped(Trunk, self.tenant)).select_related("customer", "rate_plan")
+        return trunks_with_counts(scoped(Trunk, self.tenant)).select_related(
+            "customer", "rate_plan"
         )
 
 
@@ -383,7 +382,7 @@ class RatePlanListView(TenantListView):
     add_label = "+ Add Plan"
 
     def get_queryset(self):
-        return deferred_paging(rateplans_with_counts(self.tenant))
+        return rateplans_with_counts(self.tenant)
 
 
 class RatePlanDetailView(TenantDetailView):
@@ -482,16 +481,22 @@ class RateListView(PlanMixin, TenantListView):
     filterset_class = RateFilterSet
     template_name = "customers/rate_list.html"
     add_label = "+ Add Destination"
+    list_noun, list_noun_plural = "destination", "destinations"
+
+    @cached_property
+    def now(self):
+        return timezone.now()
+
+    def plan_rates(self):
+        return scoped(Rate, self.tenant).filter(rate_plan=self.plan)
 
     def get_queryset(self):
         # The page's keys come from the window query (sorting and "valid at" need it over
-        # the whole plan); its 25 rows then get valid-to/status by index lookups.
-        now = timezone.now()
-        rates = scoped(Rate, self.tenant).filter(rate_plan=self.plan)
-        return deferred_paging(
-            rates.with_validity(now),
-            rows=lambda pks: rates.filter(pk__in=pks).with_validity(now, window=False),
-        )
+        # the whole plan); its rows then get valid-to/status by index lookups (page_rows).
+        return self.plan_rates().with_validity(self.now)
+
+    def page_rows(self, pks):
+        return self.plan_rates().filter(pk__in=pks).with_validity(self.now, window=False)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

@@ -11,13 +11,14 @@ from django.db.models import Q
 from customers.models import Customer, Trunk
 from dialpeers.models import Dialpeer
 from routing.models import RoutingRule
+from vmgate.filtersets import TenantFilterSet
 from vmgate.tenancy import scoped
 from vmgate.widgets import SearchSelect
 
 STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive")]
 
 
-class DialpeerFilterSet(django_filters.FilterSet):
+class DialpeerFilterSet(TenantFilterSet):
     q = django_filters.CharFilter(
         method="search",
         label="Search",
@@ -48,7 +49,7 @@ class DialpeerFilterSet(django_filters.FilterSet):
         ),
     )
     status = django_filters.ChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_status", label="Status", empty_label="Any"
+        choices=STATUS_CHOICES, method="filter_status", label="Status"
     )
 
     class Meta:
@@ -56,7 +57,7 @@ class DialpeerFilterSet(django_filters.FilterSet):
         fields = ["q", "customer", "trunk", "rule", "status"]
 
     def __init__(self, *args, tenant=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, tenant=tenant, **kwargs)
         # The tenant comes from the view, or from the request (the API's filter backend).
         tenant = tenant or getattr(self.request, "tenant", None)
         self.tenant = tenant

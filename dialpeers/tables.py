@@ -1,28 +1,11 @@
 """DialpeerTable: name, origin customer, routing rule (`374 — Armenia`), trunk, status, ⋮."""
 
 import django_tables2 as tables
-from django.db.models import Subquery
 from django.urls import reverse
 from django.utils.html import format_html
-from django_tables2.data import TableQuerysetData
 
 from dialpeers.models import Dialpeer
-from vmgate.tables import ActionsColumn, RowAction
-
-
-class DeferredJoinData(TableQuerysetData):
-    """Table data whose page is found by ids first ("deferred join").
-
-    ``LIMIT 25 OFFSET 99950`` over the joined rows would join every skipped row; instead the
-    page's ids come from the dialpeer table alone (an index scan on the list's order) and
-    only those 25 rows are joined: one query, the same at page 1 and page 4,000.
-    """
-
-    def __getitem__(self, key):
-        if not isinstance(key, slice):
-            return super().__getitem__(key)
-        page_ids = self.data.values("pk")[key]
-        return self.data.filter(pk__in=Subquery(page_ids))
+from vmgate.tables import ActionsColumn, PagedTable, RowAction
 
 
 class SelectColumn(tables.CheckBoxColumn):
@@ -39,7 +22,7 @@ class SelectColumn(tables.CheckBoxColumn):
         )
 
 
-class DialpeerTable(tables.Table):
+class DialpeerTable(PagedTable):
     pk = SelectColumn()
     name = tables.Column(verbose_name="Name", linkify=True, order_by=("name", "id"))
     customer = tables.Column(
@@ -59,7 +42,6 @@ class DialpeerTable(tables.Table):
         fields = ["pk", "name", "customer", "rule", "trunk", "is_active", "actions"]
         attrs = {"class": "table table-sm table-hover align-middle", "data-testid": "dialpeers"}
         row_attrs = {"data-pk": lambda record: record.pk}
-        empty_text = "No dialpeers yet."
         # Rows are written out in the template (see its comment); columns define headers,
         # sorting and the row actions.
         template_name = "dialpeers/_dialpeer_table.html"

@@ -23,7 +23,7 @@ from customers.models import Trunk, lock_trunks
 from dialpeers.filtersets import DialpeerFilterSet
 from dialpeers.forms import DialpeerForm
 from dialpeers.models import Dialpeer
-from dialpeers.tables import DeferredJoinData, DialpeerTable
+from dialpeers.tables import DialpeerTable
 from routing.models import RoutingTarget
 from vmgate.history import history_rows
 from vmgate.tenancy import parse_pk, scoped
@@ -52,19 +52,12 @@ class DialpeerListView(DialpeerQuerysetMixin, TenantListView):
     table_class = DialpeerTable
     filterset_class = DialpeerFilterSet
     template_name = "dialpeers/dialpeer_list.html"
+    list_actions_template = "dialpeers/_bulk_form.html"
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
         kwargs["tenant"] = self.tenant
         return kwargs
-
-    def get_table_data(self):
-        return DeferredJoinData(super().get_table_data())
-
-    def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted:
-            return ["dialpeers/dialpeer_list.html#table"]
-        return [self.template_name]
 
 
 class DialpeerDetailView(DialpeerQuerysetMixin, TenantDetailView):

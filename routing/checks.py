@@ -19,7 +19,7 @@ from routing.engine import REASON_LABELS, SIP_ANSWERS, route_call
 from routing.filtersets import RoutingCheckFilterSet
 from routing.models import RoutingCheck, RoutingRule
 from vmgate.forms import TenantModelForm
-from vmgate.tables import ActionsColumn, RowAction
+from vmgate.tables import ActionsColumn, PagedTable, RowAction
 from vmgate.tenancy import scoped
 from vmgate.views import TenantCreateView, TenantDeleteView, TenantListView, TenantUpdateView
 from vmgate.widgets import SearchSelect
@@ -175,15 +175,21 @@ def _expected(record):
     return text
 
 
-class RoutingCheckTable(tables.Table):
+class RoutingCheckTable(PagedTable):
     name = tables.Column()
-    ingress = tables.Column(empty_values=(), orderable=False)
+    # Long texts wrap (td.wrap) so the table fits a 1400 px screen.
+    ingress = tables.Column(empty_values=(), orderable=False, attrs={"td": {"class": "wrap"}})
     called_number = tables.Column(
         verbose_name="Called number", attrs={"td": {"class": "font-monospace"}}
     )
-    expected = tables.Column(empty_values=(), orderable=False)
+    expected = tables.Column(empty_values=(), orderable=False, attrs={"td": {"class": "wrap"}})
     last_passed = tables.Column(verbose_name="Last result", empty_values=())
-    got = tables.Column(empty_values=(), orderable=False, verbose_name="Got · what differed")
+    got = tables.Column(
+        empty_values=(),
+        orderable=False,
+        verbose_name="Got · what differed",
+        attrs={"td": {"class": "wrap"}},
+    )
     last_run_at = tables.DateTimeColumn(verbose_name="Ran", format="Y-m-d H:i")
     actions = ActionsColumn()
 
@@ -254,7 +260,7 @@ class RoutingCheckListFilterSet(RoutingCheckFilterSet):
         super().__init__(*args, **kwargs)
         self.filters.pop("trunk", None)
         self.filters["last_passed"].field.widget = forms.Select(
-            choices=[("", "Any"), ("true", "Pass"), ("false", "Fail")]
+            choices=[("", "Any result"), ("true", "Pass"), ("false", "Fail")]
         )
 
 

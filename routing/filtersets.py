@@ -7,30 +7,12 @@ from django.db.models import Exists, OuterRef, Q
 from customers.models import Trunk
 from routing.models import Network, RoutingCheck, RoutingRule, RoutingTarget, VMGateClient
 from routing.queries import code_prefix_q, has_targets, has_usable_target, subquery_count
+from vmgate.filtersets import TenantFilterSet
 from vmgate.widgets import SearchSelect
 
 
 def _clean_text(value):
     return (value or "").replace("\x00", "").strip()[:100]
-
-
-class TenantFilterSet(django_filters.FilterSet):
-    """Scopes the choice filters to the request's tenant (fail closed like the forms)."""
-
-    def __init__(self, *args, tenant=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if tenant is None and self.request is not None:
-            tenant = getattr(self.request, "tenant", None)
-        from vmgate.tenancy import is_tenant_model, scoped
-
-        for f in self.filters.values():
-            qs = f.extra.get("queryset")
-            if qs is not None and is_tenant_model(qs.model):
-                f.extra["queryset"] = scoped(qs, tenant)
-                # ModelChoiceFilter.field re-reads its own .queryset into extra: scope it too,
-                # or another tenant's id passes the filter's validation.
-                if hasattr(f, "queryset"):
-                    f.queryset = f.extra["queryset"]
 
 
 class NetworkFilterSet(TenantFilterSet):
@@ -150,7 +132,6 @@ class RoutingRuleFilterSet(TenantFilterSet):
     has_targets = django_filters.ChoiceFilter(
         choices=[("yes", "With targets"), ("no", "Without targets")],
         method="filter_has_targets",
-        empty_label="Targets: any",
         label="Targets",
     )
 

@@ -13,40 +13,14 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
-    QuerySet,
     Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce, Concat
-from django.db.models.query import ModelIterable
 
 from routing.models import RoutingTarget, SimSlot, VMGateClient
 
 READY = VMGateClient.READY
-
-
-class KeyPagedQuerySet(QuerySet):
-    """A queryset whose page slices fetch the page's primary keys first, then its rows.
-
-    ``OFFSET 99,975 LIMIT 25`` over whole rows reads every skipped row from the table; over
-    the primary keys alone PostgreSQL skips entries of a covering index (an index-only
-    scan). One extra, tiny query per page.
-    """
-
-    @classmethod
-    def wrap(cls, qs):
-        return cls(model=qs.model, query=qs.query.chain(), using=qs._db, hints=qs._hints)
-
-    def __getitem__(self, k):
-        if (
-            not isinstance(k, slice)
-            or self._result_cache is not None
-            or self._iterable_class is not ModelIterable
-        ):
-            return super().__getitem__(k)
-        pks = list(self.values_list("pk", flat=True)[k])
-        rows = {obj.pk: obj for obj in self._chain().filter(pk__in=pks).order_by()}
-        return [rows[pk] for pk in pks if pk in rows]
 
 
 def subquery_count(qs):

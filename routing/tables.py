@@ -1,4 +1,6 @@
-"""List tables. Every cell reads select_related or annotated data (routing/queries.py)."""
+"""List tables. Every cell reads select_related or annotated data: the per-row figures
+(counts, traffic state) are computed for the shown page only, by the list view's page rows
+(routing/queries.py, vmgate/paging.py)."""
 
 import django_tables2 as tables
 from django.urls import reverse
@@ -6,8 +8,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from routing.models import Network, RoutingRule, VMGateClient
-from routing.queries import annotate_clients, annotate_networks, annotate_rules, targets_summary
-from vmgate.tables import ActionsColumn, BadgeColumn, RowAction
+from routing.queries import targets_summary
+from vmgate.tables import ActionsColumn, BadgeColumn, PagedTable, RowAction
 
 CLIENT_STATUS_COLORS = {
     VMGateClient.READY: "success",
@@ -20,35 +22,7 @@ def plural(n, one, many=None):
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-class PageFiguresMixin:
-    """Per-row figures (counts, traffic state) computed for the shown page only.
-
-    The list query pages first (cheap, index-ordered); then ONE query computes the
-    correlated-subquery figures for the rows of the page and sets them on the records.
-    Computing them inside the list query would make PostgreSQL evaluate them for every
-    row skipped by OFFSET (seconds on a late page of 100,000 rules).
-    """
-
-    @staticmethod
-    def figures(queryset):
-        raise NotImplementedError
-
-    def paginate(self, *args, **kwargs):
-        super().paginate(*args, **kwargs)
-        # The page's sliced queryset: iterating it caches the very instances the rows render.
-        records = list(self.page.object_list.data)
-        if not records:
-            return
-        model = type(records[0])
-        qs = self.figures(model._default_manager.filter(pk__in=[r.pk for r in records]))
-        names = list(qs.query.annotations)
-        values = {row["pk"]: row for row in qs.values("pk", *names)}
-        for record in records:
-            for name in names:
-                setattr(record, name, values[record.pk][name])
-
-
-class NetworkTable(PageFiguresMixin, tables.Table):
+class NetworkTable(PagedTable):
     name = tables.Column(linkify=True)
     n_clients = tables.Column(
         verbose_name="Clients",
@@ -62,14 +36,12 @@ class NetworkTable(PageFiguresMixin, tables.Table):
         orderable=False,
         attrs={"td": {"class": "text-end"}},
     )
-    figures = staticmethod(annotate_networks)
     actions = ActionsColumn()
 
     class Meta:
         model = Network
         fields = ["name", "n_clients", "n_ready"]
         order_by = ["name"]
-        empty_text = "No networks yet."
 
     def get_row_actions(self, record):
         in_use = None
@@ -89,10 +61,10 @@ class NetworkTable(PageFiguresMixin, tables.Table):
         ]
 
 
-class VMGateClientTable(PageFiguresMixin, tables.Table):
+class VMGateClientTable(PagedTable):
     name = tables.Column(linkify=True, verbose_name="Device name")
     node_id = tables.Column(attrs={"td": {"class": "font-monospace"}})
-    # Accessors read the FK id only: the names come from the page's figures query.
+    # Accessors read the FK id only: the names come from the page rows' annotations.
     network = tables.Column(
         accessor="network_id", verbose_name="Network", order_by=("network__name", "id")
     )
@@ -105,9 +77,6 @@ class VMGateClientTable(PageFiguresMixin, tables.Table):
         model = VMGateClient
         fields = ["name", "node_id", "network", "status", "slots", "active_calls"]
         order_by = ["name"]
-        empty_text = "No VMGateClients yet."
-
-    figures = staticmethod(annotate_clients)
 
     def render_network(self, record):
         url = reverse("routing:network_detail", args=[record.network_id])
@@ -132,7 +101,7 @@ class VMGateClientTable(PageFiguresMixin, tables.Table):
         ]
 
 
-class RoutingRuleTable(PageFiguresMixin, tables.Table):
+class RoutingRuleTable(PagedTable):
     code = tables.Column(
         linkify=True, attrs={"td": {"class": "code-cell"}}, order_by=("code", "id")
     )
@@ -152,10 +121,7 @@ class RoutingRuleTable(PageFiguresMixin, tables.Table):
         model = RoutingRule
         fields = ["code", "assignment", "trunk", "label", "targets", "is_active"]
         order_by = ["code"]
-        empty_text = "No routing rules match."
         row_attrs = {"data-pk": lambda record: record.pk}
-
-    figures = staticmethod(annotate_rules)
 
     def render_code(self, record):
         return record.code or "* (any)"

@@ -23,7 +23,7 @@ from routing.forms import (
     VMGateClientForm,
 )
 from routing.models import Network, RoutingRule, RoutingTarget, VMGateClient
-from routing.queries import KeyPagedQuerySet, annotate_networks, annotate_rules
+from routing.queries import annotate_clients, annotate_networks, annotate_rules
 from routing.tables import NetworkTable, RoutingRuleTable, VMGateClientTable
 from vmgate.history import history_rows
 from vmgate.tenancy import scoped
@@ -50,6 +50,9 @@ class NetworkListView(TenantListView):
     model = Network
     table_class = NetworkTable
     filterset_class = NetworkFilterSet
+
+    def page_rows(self, pks):
+        return annotate_networks(self.get_base_queryset().filter(pk__in=pks))
 
 
 class NetworkDetailView(TenantDetailView):
@@ -97,6 +100,9 @@ class VMGateClientListView(TenantListView):
     table_class = VMGateClientTable
     filterset_class = VMGateClientFilterSet
     add_label = "+ Add VMGateClient"
+
+    def page_rows(self, pks):
+        return annotate_clients(self.get_base_queryset().filter(pk__in=pks))
 
 
 class VMGateClientDetailView(TenantDetailView):
@@ -194,8 +200,8 @@ class RoutingRuleListView(TenantListView):
     filterset_class = RoutingRuleFilterSet
     add_label = "Add Rule"
 
-    def get_queryset(self):
-        return KeyPagedQuerySet.wrap(super().get_queryset())
+    def page_rows(self, pks):
+        return annotate_rules(self.get_base_queryset().filter(pk__in=pks))
 
 
 class RoutingRuleDetailView(TenantDetailView):

@@ -132,3 +132,40 @@ class APIToken(models.Model):
         token.full_clean()
         token.save()
         return token, key
+
+
+class UserPreference(models.Model):
+    """One user's portal preferences; today the list pages' rows per page (one value for
+    every list, remembered across logins; see vmgate/paging.py)."""
+
+    PER_PAGE_CHOICES = [(n, str(n)) for n in (25, 50, 100, 250)]
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="preference",
+    )
+    per_page = models.PositiveSmallIntegerField(choices=PER_PAGE_CHOICES, default=25)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(per_page__in=[25, 50, 100, 250]),
+                name="userpreference_per_page_choice",
+            )
+        ]
+
+    def __str__(self):
+        return f"Preferences of {self.user}"
+
+    @classmethod
+    def remember(cls, user, **values):
+        """Store ``values`` for ``user`` in one statement (an upsert: two tabs saving at
+        once cannot collide)."""
+        cls.objects.bulk_create(
+            [cls(user=user, **values)],
+            update_conflicts=True,
+            unique_fields=["user"],
+            update_fields=list(values),
+        )

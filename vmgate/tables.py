@@ -1,8 +1,30 @@
-"""Shared table pieces: the row ``⋮`` menu and a status badge column."""
+"""Shared table pieces: the base of every table, the row ``⋮`` menu and a status badge."""
 
 import django_tables2 as tables
+from django.conf import settings
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+
+from vmgate import paging
+
+
+class PagedTable(tables.Table):
+    """The base of every table: ``request=`` orders and pages it through
+    :func:`vmgate.paging.paginate` (never django-tables2's ``RequestConfig``, which fails
+    on ``?per_page=-1`` and parses ``?page=٤`` as 4), and ``per_page=`` sets the page size.
+
+    Rendered with ``generic/_table.html``: sort and paging links carry the list's own path
+    (never a relative ``?page=2``, which resolves against whatever the address bar shows).
+    """
+
+    def __init__(self, *args, request=None, per_page=None, **kwargs):
+        default = getattr(settings, "DJANGO_TABLES2_TEMPLATE", None)
+        if kwargs.get("template_name") is None and self._meta.template_name == default:
+            kwargs["template_name"] = "generic/_table.html"
+        super().__init__(*args, **kwargs)
+        self.request = request
+        if request is not None:
+            paging.paginate(self, request, per_page)
 
 
 class RowAction:

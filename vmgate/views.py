@@ -11,11 +11,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.encoding import escape_uri_path
+from django.utils.http import urlencode
 from django.views import generic
 from django_filters.views import FilterView
-from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2 import SingleTableMixin
 
+from vmgate.paging import PER_PAGE_CHOICES, deferred_paging, is_filtered, per_page_for
 from vmgate.tenancy import scoped
 
 
@@ -144,41 +148,81 @@ class TenantFormMixin(TenantMixin):
 
 
 class TenantListView(TenantMixin, SingleTableMixin, FilterView):
+    """A list page: filters, a sortable table paged by :mod:`vmgate.paging`, its total,
+    a per-page choice remembered for the user, and an empty state that tells "nothing
+    matches these filters" (with a link that clears them) from "none yet" (with the add
+    button, for operators).
+
+    Its address is always its own: sort and page links carry the list's path, and the
+    filter form's htmx responses name the address to show (``HX-Push-Url``). An htmx
+    request gets the list body only, except a history restore (Back after the browser
+    dropped htmx's copy), which gets the whole page.
+    """
+
     template_name = "generic/object_list.html"
-    paginate_by = 25
+    body_template_name = "generic/_list_body.html"
     add_label = None
     show_breadcrumbs = False
+    list_actions_template = None  # rendered above the table (e.g. bulk actions)
+    list_noun = list_noun_plural = None  # "3 destinations"; default: the model's names
+    # ``page_rows(pks)``: the queryset that loads one page's rows with the figures the table
+    # shows (see vmgate.paging.deferred_paging); None loads them from the list's queryset.
+    page_rows = None
+
+    def is_partial(self):
+        htmx = self.request.htmx
+        return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
     def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted:
-            return ["generic/object_list.html#table"]
-        return [self.template_name]
+        return [self.body_template_name] if self.is_partial() else [self.template_name]
 
-    def get_table_kwargs(self):
-        return {"request": self.request}
+    def get_table_data(self):
+        return deferred_paging(super().get_table_data(), rows=self.page_rows)
 
     def get_table(self, **kwargs):
-        # Table(request=...) already applies the request's ordering and pagination; the
-        # stock get_table would configure it a second time (COUNT and page query twice).
-        table = self.get_table_class()(data=self.get_table_data(), **kwargs)
-        paginator = getattr(table, "paginator", None)
-        if paginator is None or paginator.per_page != self.paginate_by:
-            RequestConfig(self.request, paginate={"per_page": self.paginate_by}).configure(table)
-        return table
+        # The table orders and pages itself from the request (vmgate.tables.PagedTable).
+        self.per_page = per_page_for(self.request)
+        return self.get_table_class()(
+            data=self.get_table_data(), request=self.request, per_page=self.per_page, **kwargs
+        )
+
+    def get_table_kwargs(self):
+        return {}
 
     def get_paginate_by(self, queryset):
-        # django-tables2 paginates the table; ListView paginating object_list as well would
-        # count it once more.
+        # The table paginates; ListView paginating object_list as well would count it again.
         return None
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         try:
             ctx["add_url"] = reverse(model_url_name(self.model, "add"))
-        except Exception:  # noqa: BLE001 - a model without an add page has no add button
+        except NoReverseMatch:  # a model without an add page has no add button
             ctx["add_url"] = None
         ctx["add_label"] = self.add_label or f"+ Add {self.model._meta.verbose_name}"
+        meta = self.model._meta
+        ctx["list_noun"] = self.list_noun or str(meta.verbose_name)
+        ctx["list_noun_plural"] = self.list_noun_plural or str(meta.verbose_name_plural)
+        table = ctx["table"]
+        ctx["list_empty_text"] = table.empty_text or f"No {ctx['list_noun_plural']} yet."
+        ctx["list_filtered"] = is_filtered(self.request)
+        ctx["per_page_choices"] = PER_PAGE_CHOICES
+        ctx["list_actions_template"] = self.list_actions_template
         return ctx
+
+    def own_url(self):
+        """This list's address with the request's non-empty parameters."""
+        pairs = [(k, v) for k, values in self.request.GET.lists() for v in values if v.strip()]
+        path = escape_uri_path(self.request.path)
+        return f"{path}?{urlencode(pairs)}" if pairs else path
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        # One address, two bodies (page or list body): caches must keep them apart.
+        patch_vary_headers(response, ["HX-Request", "HX-History-Restore-Request"])
+        if self.is_partial():
+            response["HX-Push-Url"] = self.own_url()
+        return response
 
 
 class TenantDetailView(TenantMixin, generic.DetailView):

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer
 from tests.factories import CustomerFactory
-from vmgate.paging import deferred_paging
+from vmgate.paging import deferred_paging, per_page_choice, plain_number
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +58,106 @@ def test_a_sort_with_ties_pages_through_every_row_exactly_once(tenant):
         qs = deferred_paging(Customer.objects.filter(tenant=tenant).order_by(sort))
         pages = [[c.pk for c in qs[i : i + 5]] for i in range(0, 12, 5)]
         assert sum(pages, []) == expected
+
+
+# The request side: parameters from the address bar ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("1", 1),
+        ("42", 42),
+        ("999999999", 999999999),
+        ("1234567890", None),  # more digits than a page number has
+        ("0", None),
+        ("-1", None),
+        ("+3", None),
+        (" 3", None),
+        ("٤", None),  # int() would read 4
+        ("1_000", None),
+        ("3\x00", None),
+        ("", None),
+        (None, None),
+        ("abc", None),
+    ],
+)
+def test_plain_number_accepts_only_ascii_digits(raw, expected):
+    assert plain_number(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("25", 25), ("50", 50), ("100", 100), ("250", 250), ("10", None), ("-1", None)]
+    + [("0", None), ("251", None), ("9" * 30, None), ("٥٠", None), ("050", 50)],
+)
+def test_per_page_is_one_of_the_choices(raw, expected):
+    assert per_page_choice(raw) == expected
+
+
+def paged(rf, tenant, params, per_page=None):
+    from customers.tables import CustomerTable
+
+    table = CustomerTable(
+        deferred_paging(Customer.objects.filter(tenant=tenant).order_by("name")),
+        request=rf.get("/customers/", params),
+        per_page=per_page,
+    )
+    return table
+
+
+def test_paginate_clamps_every_page_number_and_size(rf, tenant):
+    for n in range(60):
+        CustomerFactory(tenant=tenant, name=f"C{n:02d}")
+    cases = {
+        (("page", "2"),): (2, 25, None),
+        (("page", "3"),): (3, 25, None),
+        (("page", "4"),): (3, 25, 4),  # past the end: the last page, and the page asked for
+        (("page", "99999"),): (3, 25, 99999),
+        (("page", "-1"),): (1, 25, None),
+        (("page", "٢"),): (1, 25, None),
+        (("page", "x"),): (1, 25, None),
+        (("per_page", "50"), ("page", "2")): (2, 50, None),
+        (("per_page", "-1"),): (1, 25, None),
+        (("per_page", "0"),): (1, 25, None),
+        (("per_page", "10000000000"),): (1, 25, None),
+    }
+    for params, (number, size, asked) in cases.items():
+        table = paged(rf, tenant, dict(params))
+        assert (table.page.number, table.paginator.per_page, table.requested_page) == (
+            number,
+            size,
+            asked,
+        ), params
+    # The view's (remembered) size wins over the request's unless that is valid.
+    assert paged(rf, tenant, {}, per_page=100).paginator.per_page == 100
+    assert paged(rf, tenant, {}, per_page=7).paginator.per_page == 25
+    last = paged(rf, tenant, {"page": "3"})
+    assert [c.name for c in last.page.object_list.data] == [f"C{n}" for n in range(50, 60)]
+
+
+def test_an_empty_list_is_one_empty_page(rf, tenant):
+    table = paged(rf, tenant, {"page": "5"})
+    assert table.page.number == 1 and table.paginator.count == 0
+    assert list(table.page.object_list) == []
+
+
+def test_sort_takes_only_orderable_columns(rf, tenant):
+    for n in (3, 1, 2):
+        CustomerFactory(tenant=tenant, name=f"C{n}")
+    assert [c.name for c in paged(rf, tenant, {"sort": "-name"}).page.object_list.data] == [
+        "C3",
+        "C2",
+        "C1",
+    ]
+    for junk in ("actions", "nope", "-", "\x00", "name\x00"):
+        table = paged(rf, tenant, {"sort": junk})
+        assert [c.name for c in table.page.object_list.data] == ["C1", "C2", "C3"], junk
+
+
+def test_wrapping_a_wrapped_queryset_keeps_one_wrapper(tenant):
+    CustomerFactory(tenant=tenant)
+    once = deferred_paging(Customer.objects.filter(tenant=tenant))
+    twice = deferred_paging(once, rows=lambda pks: Customer.objects.filter(pk__in=pks))
+    assert type(twice) is type(once) and twice._page_rows is not None
+    assert len(twice[0:5]) == 1
