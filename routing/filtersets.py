@@ -52,7 +52,7 @@ class VMGateClientFilterSet(TenantFilterSet):
     attention = django_filters.ChoiceFilter(
         choices=[("down_sole_target", "Not ready, the only target of a rule")],
         method="filter_attention",
-        empty_label="Any",
+        empty_label="Any client",
         label="Needs attention",
     )
 

@@ -27,7 +27,9 @@ def test_operator_builds_rule_374_with_two_targets_and_switches_to_priority(
     login("op-a")
 
     page.goto("/routing/rules/")
-    page.get_by_role("link", name="Add Rule").click()
+    page.get_by_role(
+        "link", name="Add Rule"
+    ).first.click()  # the header's (the empty list offers one too)
     page.wait_for_url("**/routing/rules/add/")  # loaded: htmx has bound the blur trigger
     settled(page)
     page.fill("input[name=code]", "374")
