@@ -431,6 +431,13 @@ def main():
         from customers.trunk_count import RECOUNT_SQL
 
         cur.execute(RECOUNT_SQL)
+        # ... and fill the triggers' copies that guard the invariants (a rule's code on its
+        # dialpeers, a trunk's tenant and prefix on its networks).
+        from customers.ingress_guard import BACKFILL_SQL as INGRESS_BACKFILL
+        from dialpeers.rule_code import BACKFILL_SQL as CODE_BACKFILL
+
+        cur.execute(CODE_BACKFILL)
+        cur.execute(INGRESS_BACKFILL)
         for table in (
             "vmgate_tenant",
             "customers_customer",

@@ -1,6 +1,17 @@
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 
-from customers.models import BalanceEntry, Customer, Rate, RatePlan, Trunk, TrunkNetwork
+from customers.models import (
+    BalanceEntry,
+    Customer,
+    Rate,
+    RatePlan,
+    Trunk,
+    TrunkNetwork,
+    check_ingress_now,
+    defer_ingress_check,
+    overlaps_by_network,
+)
 from vmgate.admin import ConflictSafeAdminMixin, DomainAdmin
 
 BALANCE_ENTRY_FIELDS = ["kind", "amount", "reference", "note"]
@@ -78,8 +89,33 @@ class BalanceEntryAdmin(admin.ModelAdmin):
         obj.save()
 
 
+class TrunkNetworkInlineFormSet(BaseInlineFormSet):
+    """The networks being submitted, checked against other trunks with the submitted tech
+    prefix (a new trunk's rows have no saved trunk for ``TrunkNetwork.clean()`` to check)."""
+
+    def clean(self):
+        super().clean()
+        trunk = self.instance
+        if not (trunk.tenant_id and trunk.tech_prefix):
+            return
+        rows = {}
+        for form in self.forms:
+            if form.errors or not form.has_changed() and not form.instance.pk:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            if form.instance.network:
+                rows[form.instance.network] = form
+        clashes = overlaps_by_network(
+            trunk.tenant_id, trunk.tech_prefix, list(rows), exclude_trunk=trunk.pk
+        )
+        for net, message in clashes.items():
+            rows[net].add_error("network", message)
+
+
 class TrunkNetworkInline(admin.TabularInline):
     model = TrunkNetwork
+    formset = TrunkNetworkInlineFormSet
     extra = 1
 
 
@@ -98,6 +134,15 @@ class TrunkAdmin(DomainAdmin):
     search_fields = ["name", "tech_prefix", "customer__name"]
     autocomplete_fields = ["tenant", "customer", "rate_plan"]
     inlines = [TrunkNetworkInline]
+
+    # The trunk and its networks are judged together (customers/ingress_guard.py).
+    def save_model(self, request, obj, form, change):
+        defer_ingress_check()
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        check_ingress_now()
 
 
 @admin.register(TrunkNetwork)

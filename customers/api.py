@@ -21,6 +21,7 @@ from customers.models import (
     Trunk,
     TrunkNetwork,
     find_overlap,
+    ingress_checked_on_completion,
     overlap_message,
 )
 from customers.netutils import normalise_network
@@ -156,17 +157,18 @@ class TrunkSerializer(TenantModelSerializer):
                 raise ValidationError({"networks": overlap_message(*clash)})
 
     def save_instance(self, instance, attrs):
-        instance.save()
-        networks = attrs.get("networks")
-        if networks is None:
-            return
-        existing = {n.network: n for n in instance.networks.all()}
-        for net, row in existing.items():
-            if net not in networks:
-                row.delete()
-        for net in networks:
-            if net not in existing:
-                TrunkNetwork(trunk=instance, network=net).save()
+        with ingress_checked_on_completion():  # the prefix and the networks, together
+            instance.save()
+            networks = attrs.get("networks")
+            if networks is None:
+                return
+            existing = {n.network: n for n in instance.networks.all()}
+            for net, row in existing.items():
+                if net not in networks:
+                    row.delete()
+            for net in networks:
+                if net not in existing:
+                    TrunkNetwork(trunk=instance, network=net).save()
         # The representation reads the fresh list.
         if hasattr(instance, "_prefetched_objects_cache"):
             instance._prefetched_objects_cache.pop("networks", None)

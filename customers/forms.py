@@ -17,6 +17,7 @@ from customers.models import (
     Trunk,
     TrunkNetwork,
     default_codecs,
+    ingress_checked_on_completion,
     overlaps_by_network,
 )
 from customers.netutils import normalise_network
@@ -254,8 +255,10 @@ class TrunkForm(TenantModelForm):
         return self.networks.is_valid() and valid
 
     def save(self, commit=True):
-        trunk = super().save(commit=commit)
-        if commit:
+        if not commit:
+            return super().save(commit=False)
+        with ingress_checked_on_completion():  # the prefix and the networks, together
+            trunk = super().save()
             self.networks.instance = trunk
             self.networks.save()
         return trunk

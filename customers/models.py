@@ -1,11 +1,12 @@
 """Customers (carriers that send SIP to the tenant), their ingress trunks, rate plans."""
 
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import DataError, models, transaction
+from django.db import DataError, connection, models, transaction
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When, Window
 from django.db.models.functions import Lead, Lower
 from django.urls import NoReverseMatch, reverse
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from customers.ingress_guard import CONSTRAINT as INGRESS_CONSTRAINT
 from customers.netutils import networks_overlap, normalise_network
 from vmgate.models import TenantOwned, check_same_tenant
 from vmgate.validators import digits_code, iso_currency, no_nul, tech_prefix_chars
@@ -459,6 +461,31 @@ class Trunk(TenantOwned):
             clash = find_overlap(self.tenant_id, self.tech_prefix, own, exclude_trunk=self.pk)
             if clash:
                 raise ValidationError({"tech_prefix": overlap_message(*clash)})
+
+
+def defer_ingress_check():
+    """From now until :func:`check_ingress_now`, PostgreSQL checks the overlap rule
+    (customers/ingress_guard.py) on the result rather than after each statement."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {INGRESS_CONSTRAINT} DEFERRED")
+
+
+def check_ingress_now():
+    """Check the overlap rule on what this transaction wrote; IntegrityError on a clash."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {INGRESS_CONSTRAINT} IMMEDIATE")
+
+
+@contextmanager
+def ingress_checked_on_completion():
+    """Write a trunk and its networks inside this block (in a transaction): the overlap rule
+    is checked once, on the result, when the block ends — so a save that changes the tech
+    prefix and replaces the networks together is not refused for the moment in between."""
+    defer_ingress_check()
+    yield
+    check_ingress_now()
 
 
 def lock_trunks(queryset, ids):
