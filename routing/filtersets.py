@@ -216,7 +216,9 @@ class RoutingCheckFilterSet(TenantFilterSet):
     )
     trunk = django_filters.ModelChoiceFilter(queryset=Trunk.objects.all(), label="Trunk")
     expected_outcome = django_filters.ChoiceFilter(
-        choices=[("routed", "Routed"), ("rejected", "Rejected")], label="Expected outcome"
+        choices=[("routed", "Routed"), ("rejected", "Rejected")],
+        label="Expected outcome",
+        empty_label="Any outcome",
     )
     last_passed = django_filters.BooleanFilter(label="Passed last run")
 
