@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SIP edge benchmark (bench/README.md, "SIP edge"): sipp → Kamailio (deploy/kamailio) → route
-# API (gunicorn) → PostgreSQL with the 1M-dialpeer data set. sipp sends INVITEs at a fixed
+# API (gunicorn) → PostgreSQL with the 1M-dialpeer data set (Kamailio also reads the
+# authorized networks and max_cps from it, every 2 s). sipp sends INVITEs at a fixed
 # rate for SIP_BENCH_DURATION seconds per step, stepping the rate up; every call must get a
 # 302 (bench/sip_invite_302.xml: anything else is an unexpected message = a failed call).
 # Reports per step: calls, successful, failed, unexpected, retransmissions and the INVITE→302
@@ -84,7 +85,7 @@ done
 echo "== kamailio ($CHILDREN children) on udp:127.0.0.1:$SIP_PORT"
 "$PY" deploy/kamailio/render.py "$OUT/kamailio" --listen "127.0.0.1:$SIP_PORT" \
   --api-url "http://127.0.0.1:$HTTP_PORT" --token-file "$OUT/token" \
-  --children "$CHILDREN" --pike-density 1000000 >/dev/null
+  --db-url "$DATABASE_URL" --children "$CHILDREN" --pike-density 1000000 >/dev/null
 kamailio -f "$OUT/kamailio/kamailio.cfg" -m "$SHM_MB" -DD -E >"$OUT/kamailio.log" 2>&1 </dev/null &
 pids+=($!)
 KAMAILIO_PID=$!

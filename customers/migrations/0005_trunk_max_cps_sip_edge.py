@@ -47,9 +47,12 @@ DROP VIEW IF EXISTS vmgate_edge_address;
 DROP FUNCTION IF EXISTS vmgate_edge_address_rows();
 """
 
+# Kamailio's db_sqlite types a view's column by its declared type: tenant_id is "bigint",
+# which the permissions module refuses as a group ("invalid record"); an expression
+# (CAST ... AS INTEGER) comes through as a plain integer.
 SQLITE_VIEWS = [
     """CREATE VIEW vmgate_edge_address AS
-    SELECT tn.id AS id, t.tenant_id AS grp,
+    SELECT tn.id AS id, CAST(t.tenant_id AS INTEGER) AS grp,
            substr(tn.network, 1, instr(tn.network, '/') - 1) AS ip_addr,
            CAST(substr(tn.network, instr(tn.network, '/') + 1) AS INTEGER) AS mask,
            0 AS port, NULL AS tag
