@@ -6,6 +6,7 @@ from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.forms.models import construct_instance
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import (
     AMOUNT_ERRORS,
@@ -296,7 +297,10 @@ class RateForm(TenantModelForm):
         self.instance.rate_plan = rate_plan
         self.fields["code"].help_text = "Digits only; empty means any destination."
         self.fields["description"].help_text = "Left empty, it is filled from the dialplan."
-        self.fields["valid_since"].help_text = "UTC."
+        self.fields["valid_since"].help_text = "UTC. A new destination starts now."
+        if self.instance.pk is None and "valid_since" not in self.initial:
+            # Without a default the first save of every new destination failed.
+            self.initial["valid_since"] = timezone.now().replace(second=0, microsecond=0)
         self.helper = _no_form_tag_helper(
             Layout(
                 Field(

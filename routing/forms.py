@@ -12,7 +12,7 @@ from django.forms.models import inlineformset_factory
 from django.urls import reverse, reverse_lazy
 
 from routing.models import Network, RoutingRule, RoutingTarget, SimSlot, VMGateClient
-from vmgate.forms import TenantModelForm
+from vmgate.forms import HighlightErrorsMixin, TenantModelForm
 from vmgate.widgets import SearchSelect
 
 ASSIGNMENT_HELP = {
@@ -81,7 +81,7 @@ class VMGateClientForm(TenantModelForm):
         self.helper.form_tag = False
 
 
-class SimSlotForm(forms.ModelForm):
+class SimSlotForm(HighlightErrorsMixin, forms.ModelForm):
     class Meta:
         model = SimSlot
         fields = ["position", "enabled", "label"]
@@ -161,7 +161,7 @@ class RoutingRuleForm(TenantModelForm):
         )
 
 
-class RoutingTargetForm(TenantModelForm):
+class RoutingTargetForm(HighlightErrorsMixin, TenantModelForm):
     """One target row: a type, then the one network / client / SIM slot of that type.
 
     The three target fields are the model's own; only the one matching ``kind`` is shown.
@@ -224,6 +224,10 @@ class RoutingTargetForm(TenantModelForm):
         cleaned = super().clean()
         chosen = [f for f in KIND_FIELDS if cleaned.get(f)]
         kind = cleaned.get("kind")
+        if kind and not chosen and kind not in self.errors:
+            # Said under the target select itself, not only above the row.
+            label = dict(KIND_CHOICES)[kind]
+            self.add_error(kind, forms.ValidationError(f"Pick the {label}.", code="required"))
         if kind and len(chosen) == 1 and chosen[0] != kind:
             raise ValidationError(
                 "The chosen target is not of the chosen type.", code="kind_mismatch"

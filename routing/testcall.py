@@ -40,7 +40,6 @@ class CallForm(forms.Form):
             "customers:customer_options",
             params={"with_trunks": "1"},
             placeholder="Search customers…",
-            attrs={"class": "form-select form-select-sm"},
         ),
     )
     trunk = forms.ModelChoiceField(

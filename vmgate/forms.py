@@ -38,3 +38,18 @@ class TenantModelForm(forms.ModelForm):
         exclude = super()._get_validation_exclusions()
         exclude.discard("tenant")
         return exclude
+
+
+class HighlightErrorsMixin:
+    """For forms a template renders field by field (formset and target rows), where crispy
+    does not: a field with an error gets Bootstrap's ``is-invalid`` class, so it is
+    highlighted next to its message."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                classes = widget.attrs.get("class", "").split()
+                if "is-invalid" not in classes:
+                    widget.attrs["class"] = " ".join([*classes, "is-invalid"])

@@ -1,5 +1,6 @@
 """Rate plans and their destinations: derived valid-to and status, filters, dialplan fill."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -239,3 +240,28 @@ def test_valid_at_with_a_code_prefix_keeps_the_rate_in_effect_then(op_client, te
     assert [(r.code, str(r.rate_per_min)) for r in rows] == [("2", "0.900000"), ("21", "0.400000")]
     assert rows[1].valid_to == at(2026) and rows[1].status == "superseded"
     assert response.context["table"].paginator.count == 2
+
+
+def test_a_new_destination_is_valid_from_now_to_the_minute(op_client, tenant):
+    plan = RatePlanFactory(tenant=tenant)
+    before = datetime.now(UTC).replace(second=0, microsecond=0)
+    body = op_client.get(reverse("customers:rate_add", args=[plan.pk])).content.decode()
+    after = datetime.now(UTC).replace(second=0, microsecond=0)
+    value = re.search(r'name="valid_since" value="([^"]+)"', body).group(1)
+    shown = datetime.strptime(value, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
+    assert before <= shown <= after
+    # so the first save, with only code and price typed, succeeds
+    response = op_client.post(
+        reverse("customers:rate_add", args=[plan.pk]),
+        {
+            "code": "374",
+            "description": "",
+            "valid_since": value,
+            "rate_per_min": "0.10",
+            "connection_fee": "0",
+            "connection_sec": "0",
+            "billing_block_sec": "1",
+        },
+    )
+    assert response.status_code == 302
+    assert plan.rates.get(code="374").valid_since == shown
