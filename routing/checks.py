@@ -176,8 +176,8 @@ def _expected(record):
 
 
 class RoutingCheckTable(PagedTable):
-    name = tables.Column()
     # Long texts wrap (td.wrap) so the table fits a 1400 px screen.
+    name = tables.Column(attrs={"td": {"class": "wrap"}})
     ingress = tables.Column(empty_values=(), orderable=False, attrs={"td": {"class": "wrap"}})
     called_number = tables.Column(
         verbose_name="Called number", attrs={"td": {"class": "font-monospace"}}
@@ -188,7 +188,7 @@ class RoutingCheckTable(PagedTable):
         empty_values=(),
         orderable=False,
         verbose_name="Got · what differed",
-        attrs={"td": {"class": "wrap"}},
+        attrs={"td": {"class": "wrap wide"}},
     )
     last_run_at = tables.DateTimeColumn(verbose_name="Ran", format="Y-m-d H:i")
     actions = ActionsColumn()

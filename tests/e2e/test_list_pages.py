@@ -33,6 +33,30 @@ def assert_whole_list_page(page, path, *, table=True):
         assert page.locator("#object-table table").first.is_visible(), f"no table on {page.url}"
 
 
+def assert_fits(page):
+    """At 1400 px the table is no wider than the page's main column (no sideways scroll)."""
+    width = page.evaluate(
+        "() => [document.querySelector('#object-table table').scrollWidth,"
+        " document.querySelector('#object-table').clientWidth]"
+    )
+    assert width[0] <= width[1], f"the table is {width[0]} px wide in a {width[1]} px column"
+
+
+def assert_filters_line_up(page):
+    """Every filter is a label over one control of one height: the row lines up (once a
+    search box stacked above each searchable dropdown made those fields taller)."""
+    fields = page.evaluate(
+        """() => [...document.querySelectorAll('#filter-form .filter-field')].map(f => {
+            const label = f.querySelector('label').getBoundingClientRect();
+            const box = f.getBoundingClientRect();
+            return [f.querySelector('[name]').name, Math.round(box.height),
+                    Math.round(box.top - label.top)];
+        })"""
+    )
+    heights = {h for _, h, _ in fields}
+    assert not fields or max(heights) - min(heights) <= 2, fields
+
+
 def query(page):
     return parse_qs(urlparse(page.url).query)
 
@@ -47,6 +71,8 @@ def test_a_list_keeps_its_own_address_through_sort_page_filter_reload_and_back(
     assert_whole_list_page(page, url)
     name = route.name.replace(":", "-")
     shot(page, f"list-{name}-1400")
+    assert_fits(page)
+    assert_filters_line_up(page)
 
     # Sort by the first sortable column (a full page at the list's address).
     page.locator("#object-table th a.sort-link").first.click()
@@ -158,3 +184,33 @@ def test_total_and_per_page_choice_are_shown_and_remembered(page, login, tenant,
     page.goto(url)
     assert page.locator("#object-table tbody tr").count() == 50
     assert "page 1 of 2" in total.inner_text()
+
+
+def test_failing_routing_checks_with_long_results_fit_1400_px(page, login, shot, tenant, operator):
+    from tests.factories import RoutingCheckFactory, TrunkFactory
+
+    trunk = TrunkFactory(
+        customer__tenant=tenant,
+        customer__name="Wholesale carrier with a rather long company name LLC",
+        name="ingress-from-the-long-named-carrier-primary",
+    )
+    why = (
+        "outcome: expected routed, got rejected (no dialpeer links trunk "
+        "“ingress-from-the-long-named-carrier-primary” to a rule for 37499123456); "
+        "rule: expected 37499 — Armenia (mobile, VivaCell-MTS), got no rule"
+    )
+    for n in range(3):
+        RoutingCheckFactory(
+            tenant=tenant,
+            trunk=trunk,
+            name=f"Armenia mobile via the long-named carrier {n}",
+            called_number="9937499123456",
+            last_passed=False,
+            last_result={"differences": [why, why], "summary": why},
+        )
+    url = url_of(route_named("routing:routingcheck_list"))
+    login("op-a")
+    page.goto(url)
+    assert_whole_list_page(page, url)
+    shot(page, "list-routingchecks-failing-1400")
+    assert_fits(page)
