@@ -2,7 +2,10 @@
 
 Reports, for one process on one core: the cold start (building the tenant's index: time,
 resident memory), warm live decisions per second (no explain) and their p50/p99/p99.9
-latency, and the time from an edit's commit in a second process to its visibility here.
+latency, the same for a plain-dict longest-prefix probe over the same (trunk, code) keys
+(the physical limit of a Python lookup, and the engine's ratio to it), the latency of
+``explain=True`` decisions, and the time from an edit's commit in a second process to its
+visibility here.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vmgate_bench_engine \\
         .venv/bin/python bench/route_bench.py [--samples 100000] [--seconds 5]
@@ -74,6 +77,51 @@ def percentile(sorted_values, p):
     return sorted_values[k]
 
 
+def get_index(tenant_id):
+    """The tenant's index (``routing.engine.index`` today; ``routing.route_index`` before
+    the engine became a package, so the same script measures both)."""
+    try:
+        from routing.engine import index
+    except ImportError:
+        from routing import route_index as index
+    return index.get_index(tenant_id)
+
+
+def dict_probe_setup(tenant_id):
+    """``(trunk, code) → dialpeer id`` for every dialpeer, each trunk's tech prefix, and
+    the trunk of each benchmark source IP: what a bare longest-prefix probe needs."""
+    from django.db import connection
+
+    keys, prefixes = {}, {}
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT d.trunk_id, r.code, d.id FROM dialpeers_dialpeer d "
+            "JOIN routing_routingrule r ON r.id = d.rule_id WHERE d.tenant_id = %s",
+            [tenant_id],
+        )
+        for trunk_id, code, dp_id in cur:
+            keys.setdefault((trunk_id, code), dp_id)
+        cur.execute("SELECT id, tech_prefix FROM customers_trunk WHERE tenant_id = %s", [tenant_id])
+        prefixes = dict(cur.fetchall())
+    lengths = tuple(sorted({len(code) for _, code in keys}, reverse=True))
+    return keys, prefixes, lengths
+
+
+def dict_probe(keys, prefixes, lengths, ip_trunks, trunk_id, ip, number):
+    """The physical-limit reference: the trunk, strip its prefix, probe the lengths."""
+    if ip is not None:
+        trunk_id = ip_trunks[ip]
+    rest = number[len(prefixes[trunk_id]) :]
+    n = len(rest)
+    get = keys.get
+    for length in lengths:
+        if length <= n:
+            hit = get((trunk_id, rest[:length]))
+            if hit is not None:
+                return hit
+    return None
+
+
 def edit_visibility(tenant, rounds=5):
     """Seconds from a commit in another process to the first decision here that sees it."""
     from django.db import connection
@@ -127,12 +175,12 @@ def main():
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--visibility-rounds", type=int, default=6)
+    parser.add_argument("--explain-samples", type=int, default=2000)
     args = parser.parse_args()
 
     import django
 
     django.setup()
-    from routing import route_index
     from routing.engine import route_call
     from vmgate.models import Tenant
 
@@ -140,7 +188,7 @@ def main():
     tenant = Tenant.objects.get(slug="bench")
     rss0 = proc_status("VmRSS")
     t0, c0 = time.perf_counter(), time.process_time()
-    idx = route_index.get_index(tenant.pk)
+    idx = get_index(tenant.pk)
     cold, cold_cpu = time.perf_counter() - t0, time.process_time() - c0
     gc.collect()
     gc.freeze()  # the index is long-lived: keep it out of every future collection
@@ -202,6 +250,43 @@ def main():
         lat.sort()
         print(
             f"latency ({name}): p50 {percentile(lat, 50) / 1000:.1f} µs, p99 {percentile(lat, 99) / 1000:.1f} µs, p99.9 {percentile(lat, 99.9) / 1000:.1f} µs, max {lat[-1] / 1000:.1f} µs"
+        )
+
+    # the physical limit: a plain dict probe over the same (trunk, code) keys, same calls
+    keys, prefixes, lengths = dict_probe_setup(tenant.pk)
+    ip_trunks = {
+        ip: int(ip.split(".")[1]) << 16 | int(ip.split(".")[2]) << 8 | int(ip.split(".")[3])
+        for _, ip, _ in calls
+        if ip is not None
+    }
+    gc.collect()
+    gc.freeze()
+    batch = calls[:10_000]
+    m, t0, c0 = 0, time.perf_counter(), time.process_time()
+    end = t0 + args.seconds
+    while time.perf_counter() < end:
+        for trunk_id, ip, number in batch:
+            dict_probe(keys, prefixes, lengths, ip_trunks, trunk_id, ip, number)
+        m += 10_000
+    probe_cpu = time.process_time() - c0
+    print(
+        f"dict probe: {m / probe_cpu:,.0f} probes per CPU-second; the engine's live "
+        f"decision costs {(m / probe_cpu) / (n / cpu):.1f}× the probe"
+    )
+
+    # explain=True: the first explanation of each call, then the same calls again
+    ex = calls[: args.explain_samples]
+    for label in ("first", "again"):
+        lat = []
+        for trunk_id, ip, number in ex:
+            kw = {"trunk": trunk_id} if ip is None else {"source_ip": ip}
+            s = clock()
+            route_call(tenant, called_number=number, explain=True, **kw)
+            lat.append(clock() - s)
+        lat.sort()
+        print(
+            f"explain=True ({label}, {len(ex):,} calls): p50 {percentile(lat, 50) / 1e6:.2f} ms, "
+            f"p99 {percentile(lat, 99) / 1e6:.2f} ms, max {lat[-1] / 1e6:.2f} ms"
         )
 
     vis = edit_visibility(tenant, args.visibility_rounds)

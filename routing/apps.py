@@ -10,7 +10,7 @@ class RoutingConfig(AppConfig):
         from django.db import connections
         from django.db.backends.signals import connection_created
 
-        from routing.route_index import install_write_watcher
+        from routing.engine.index import install_write_watcher
 
         connection_created.connect(install_write_watcher, dispatch_uid="routing-write-watcher")
         for conn in connections.all(initialized_only=True):

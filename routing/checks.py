@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from customers.models import Trunk
+from routing.dialplan import TYPED_SEPARATORS
 from routing.engine import REASON_LABELS, SIP_ANSWERS, route_call
 from routing.filtersets import RoutingCheckFilterSet
 from routing.models import RoutingCheck, RoutingRule
@@ -153,8 +154,6 @@ class RoutingCheckForm(TenantModelForm):
 
     def clean_called_number(self):
         value = self.cleaned_data["called_number"]
-        from routing.testcall import TYPED_SEPARATORS
-
         return TYPED_SEPARATORS.sub("", value)
 
 

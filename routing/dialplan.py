@@ -13,6 +13,9 @@ from phonenumbers import PhoneMetadata
 
 CATCH_ALL = "* (any)"
 
+#: What a person may type between digits; removed before routing (SPEC §4).
+TYPED_SEPARATORS = re.compile(r"[ \t\u00a0-]")
+
 
 def _region_name(region):
     if region == "001":

@@ -5,7 +5,6 @@ nothing, so viewers may use it too); with htmx only the result partial is render
 "Save as check" POSTs the case to :func:`save_as_check` (operators only).
 """
 
-import re
 from urllib.parse import urlencode
 
 from django import forms
@@ -20,13 +19,12 @@ from customers.forms import dependent_trunk_select
 from customers.models import Customer, Trunk
 from customers.options import trunk_label
 from dialpeers.models import Dialpeer
+from routing.checks import record_result
+from routing.dialplan import TYPED_SEPARATORS
 from routing.engine import IngressError, parse_source_ip, route_call
 from routing.models import RoutingCheck, RoutingRule
 from vmgate.tenancy import parse_pk, scoped
 from vmgate.widgets import SearchSelect
-
-#: What a person may type between digits; removed before routing (SPEC §4).
-TYPED_SEPARATORS = re.compile(r"[ \t\u00a0-]")
 
 
 class CallForm(forms.Form):
@@ -266,8 +264,6 @@ def save_as_check(request):
     )
     check.full_clean()
     check.save()
-    from routing.checks import record_result
-
     record_result(check, decision)
     messages.success(request, f"Saved routing check “{check.name}”.")
     return redirect(reverse("routing:routingcheck_list"))

@@ -72,7 +72,7 @@ class TokenAuthentication(BaseAuthentication):
     def authenticate_header_value(cls, header):
         """(token, membership) for an ``Authorization`` header value; None when it names
         another scheme (or is empty); AuthenticationFailed for a malformed or unknown key.
-        Shared by DRF and the route lookup's fast path (routing.fast_route)."""
+        Shared by DRF and the route lookup's fast path (routing.engine.http)."""
         if not header:
             return None
         parts = header.split()

@@ -13,12 +13,12 @@ from customers.api import (
 from dialpeers.api import DialpeerViewSet
 from routing.api import (
     NetworkViewSet,
-    RouteView,
     RoutingCheckViewSet,
     RoutingRuleViewSet,
     RoutingTargetViewSet,
     VMGateClientViewSet,
 )
+from routing.engine.http import RouteView
 from vmgate import api_views
 
 app_name = "api"

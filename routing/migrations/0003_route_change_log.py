@@ -1,19 +1,17 @@
 """The change log the in-process routing index follows: a table plus database triggers on
-every table the routing decision reads (see routing/changelog.py)."""
+every table the routing decision reads (see routing/engine/feed.py, once routing/changelog.py)."""
 
 from django.db import migrations
 
+from routing.engine import feed
+
 
 def install(apps, schema_editor):
-    from routing import changelog
-
-    changelog.install(schema_editor)
+    feed.install(schema_editor)
 
 
 def uninstall(apps, schema_editor):
-    from routing import changelog
-
-    changelog.uninstall(schema_editor)
+    feed.uninstall(schema_editor)
 
 
 class Migration(migrations.Migration):

@@ -1,4 +1,4 @@
-"""The route lookup's WSGI fast path (routing.fast_route) answers the same bytes as the DRF
+"""The route lookup's WSGI fast path (routing.engine.http) answers the same bytes as the DRF
 view for the plain requests it takes, and hands every other request to Django untouched."""
 
 import io
@@ -12,7 +12,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
-from routing.fast_route import FastRouteMiddleware
+from routing.engine.http import FastRouteMiddleware
 from routing.models import RoutingRule
 from tests.factories import (
     CustomerFactory,

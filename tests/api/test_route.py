@@ -273,7 +273,7 @@ def test_another_tenants_operator_sees_none_of_it(other_op_api, world):
     ],
 )
 def test_the_quick_path_accepts_only_what_the_serializer_accepts(body):
-    from routing.api import RouteLookupSerializer, quick_lookup
+    from routing.engine.http import RouteLookupSerializer, quick_lookup
 
     quick = quick_lookup(body)
     full = RouteLookupSerializer(data=body)

@@ -8,15 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from customers.models import balance_refusal
-from routing.engine import (
-    Candidate,
-    ClientRef,
-    CustomerRef,
-    DialpeerRef,
-    RateRef,
-    RuleRef,
-    SlotRef,
-    TargetSpec,
+from routing.engine import ClientRef, CustomerRef, LinkRef, RateRef, SlotRef, TargetSpec
+from routing.engine.steps import (
     candidate_prefixes,
     choose_rate,
     expand_targets,
@@ -90,16 +83,13 @@ def test_balance_rules(kind, balance, limit, unlimited, od, od_limit, ok):
 
 
 def cand(dp_id, code, *, active=True, rule_active=True, scope=None, customer=1, rule_id=None):
-    return Candidate(
-        DialpeerRef(dp_id, f"dp{dp_id}", active, customer, 10, rule_id or dp_id),
-        RuleRef(rule_id or dp_id, code, "", "weight", scope, rule_active),
-    )
+    return LinkRef(dp_id, rule_id or dp_id, code, active, customer, rule_active, scope)
 
 
 def test_longest_matching_code_wins_and_losers_say_why():
     cands = [cand(1, ""), cand(2, "37"), cand(3, "374"), cand(4, "39")]
     winner, results = rank_candidates("37412345", cands, trunk_id=10, customer_id=1)
-    assert winner.rule.code == "374"
+    assert winner.code == "374"
     why = {r.dialpeer.id: r.why for r in results}
     assert why[3] == ""
     assert why[2].startswith("shorter than the winner")
@@ -116,7 +106,7 @@ def test_ineligible_rows_never_win_even_with_a_longer_code():
         cand(5, "3741234", customer=2),
     ]
     winner, results = rank_candidates("37412345", cands, trunk_id=10, customer_id=1)
-    assert winner.dialpeer.id == 1
+    assert winner.dialpeer_id == 1
     why = {r.dialpeer.id: r.why for r in results}
     assert why[2] == "dialpeer inactive"
     assert why[3] == "rule inactive"
@@ -128,7 +118,7 @@ def test_tie_trunk_scoped_rule_beats_unscoped_with_the_same_code():
     winner, results = rank_candidates(
         "3741", [cand(1, "374"), cand(2, "374", scope=10)], trunk_id=10, customer_id=1
     )
-    assert winner.dialpeer.id == 2
+    assert winner.dialpeer_id == 2
     assert "scoped to this trunk" in {r.dialpeer.id: r.why for r in results}[1]
 
 
@@ -136,13 +126,13 @@ def test_tie_between_equals_goes_to_the_lowest_dialpeer_id():
     winner, results = rank_candidates(
         "3741", [cand(7, "374"), cand(3, "374")], trunk_id=10, customer_id=1
     )
-    assert winner.dialpeer.id == 3
+    assert winner.dialpeer_id == 3
     assert "lower id (#3)" in {r.dialpeer.id: r.why for r in results}[7]
 
 
 def test_catch_all_matches_every_number_as_the_shortest_match():
     winner, _ = rank_candidates("4412345", [cand(1, ""), cand(2, "374")], 10, 1)
-    assert winner.dialpeer.id == 1
+    assert winner.dialpeer_id == 1
 
 
 def test_a_code_longer_than_the_number_never_matches():
@@ -164,14 +154,13 @@ def test_longest_match_probes_only_present_lengths():
 def oracle(number, cands, trunk_id, customer_id):
     best = None
     for c in cands:
-        dp, r = c.dialpeer, c.rule
-        if not (dp.is_active and r.is_active and dp.customer_id == customer_id):
+        if not (c.dialpeer_active and c.rule_active and c.customer_id == customer_id):
             continue
-        if r.trunk_id not in (None, trunk_id):
+        if c.rule_trunk_id not in (None, trunk_id):
             continue
-        if len(r.code) > len(number) or number[: len(r.code)] != r.code:
+        if len(c.code) > len(number) or number[: len(c.code)] != c.code:
             continue
-        key = (len(r.code), 1 if r.trunk_id else 0, -dp.id)
+        key = (len(c.code), 1 if c.rule_trunk_id else 0, -c.dialpeer_id)
         if best is None or key > best[0]:
             best = (key, c)
     return best[1] if best else None
@@ -201,22 +190,22 @@ def test_ranking_matches_a_brute_force_oracle(rows, number):
     ]
     winner, results = rank_candidates(number, cands, trunk_id=10, customer_id=1)
     expected = oracle(number, cands, 10, 1)
-    assert (winner and winner.dialpeer.id) == (expected and expected.dialpeer.id)
+    assert (winner and winner.dialpeer_id) == (expected and expected.dialpeer_id)
     assert len(results) == len(cands)
     assert sum(r.won for r in results) == (1 if expected else 0)
     # the index's dict probe agrees with the ranking (one best entry per code)
     table = {}
-    for c in sorted(cands, key=lambda c: (0 if c.rule.trunk_id else 1, c.dialpeer.id)):
+    for c in sorted(cands, key=lambda c: (0 if c.rule_trunk_id else 1, c.dialpeer_id)):
         if (
-            c.dialpeer.is_active
-            and c.rule.is_active
-            and c.dialpeer.customer_id == 1
-            and (c.rule.trunk_id in (None, 10))
+            c.dialpeer_active
+            and c.rule_active
+            and c.customer_id == 1
+            and c.rule_trunk_id in (None, 10)
         ):
-            table.setdefault(c.rule.code, c)
+            table.setdefault(c.code, c)
     lengths = tuple(sorted({len(k) for k in table}, reverse=True))
     hit = longest_match(number, table, lengths)
-    assert (hit and hit[1].dialpeer.id) == (expected and expected.dialpeer.id)
+    assert (hit and hit[1].dialpeer_id) == (expected and expected.dialpeer_id)
 
 
 # --- targets -------------------------------------------------------------------------------

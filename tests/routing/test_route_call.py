@@ -445,13 +445,30 @@ def test_as_dict_is_plain_json(world):
 def test_summary_lines(world):
     world.link("374")
     assert world.call("937412345").summary == "Routed → 302"
-    assert world.call("9 374", trunk=None, source_ip="192.0.2.1").summary == (
+    assert world.call("9 374", trunk=None, source_ip="203.0.113.9").summary == (
         "Rejected: invalid number → 484"
     )
     assert (
         world.call("937412345", trunk=None, source_ip="192.0.2.1").summary
         == "Rejected: unknown source (no reply)"
     )
+
+
+def test_an_unknown_source_is_decided_before_the_number_step_0(world):
+    """SPEC §5 step 0: a source no trunk authorizes learns nothing, not even that its
+    number is malformed; live and explained alike."""
+    world.link("374")
+    for number in ("9 374", "", "x" * 50, "937412345"):
+        for explain in (False, True):
+            d = world.call(number, trunk=None, source_ip="192.0.2.1", explain=explain)
+            assert (d.reason, d.sip_code) == ("unknown_source", None), (number, explain)
+    d = world.call("9 374", trunk=None, source_ip="192.0.2.1", explain=True)
+    assert [(s.key, s.status) for s in d.steps][:2] == [("source", "fail"), ("number", "skip")]
+    assert d.deciding_step.key == "source" and "192.0.2.1" in d.deciding_step.detail
+    # a known source with a malformed number: the number step decides
+    d = world.call("9 374", trunk=None, source_ip="203.0.113.9", explain=True)
+    assert d.reason == "invalid_number" and d.deciding_step.key == "number"
+    assert [s.key for s in d.steps][:2] == ["source", "number"]
 
 
 # --- malformed ingress and tenancy -----------------------------------------------------------

@@ -1,4 +1,6 @@
-"""The change log the in-process routing index follows (``routing_routechange``).
+"""The change feed the in-process routing index follows (``routing_routechange``).
+
+(Not the user-facing "Change log" page, which lists simple-history's records.)
 
 Database triggers on every table the routing decision reads append one row per changed
 row, in the same transaction as the edit. Because the triggers live in the database, every
@@ -23,7 +25,7 @@ dp         dialpeers_dialpeer           dialpeer id  trunk id      the linked ru
 An update that moves a row (another trunk, another code…) logs the old and the new place.
 
 On PostgreSQL each row carries ``xid`` (``txid_current()``), so a reader can find rows of
-transactions that were still running when it last looked (see ``route_index``). The table is
+transactions that were still running when it last looked (see ``routing.engine.index``). The table is
 plain SQL, not a Django model: it is machinery, not domain data.
 """
 

@@ -1,22 +1,23 @@
-"""The in-process, per-tenant routing index that serves live decisions without the ORM.
+"""The data source the decision steps read: one tenant's routing data in memory, built
+from the database and kept current from the change feed (``routing.engine.feed``).
 
 Shape (one :class:`TenantIndex` per tenant, built on the first decision for that tenant):
 
-* ``routes[trunk_id]`` — a dict ``code → packed (dialpeer id, rule id)`` holding, per code,
-  only the winner among *eligible* links (active dialpeer of the trunk's customer, active
-  rule, unscoped or scoped to this trunk; ties resolved: trunk-scoped first, then the lowest
-  dialpeer id), plus the tuple of code lengths present. A decision probes only those
-  lengths, longest first: its cost does not grow with the dialpeers of the trunk or the
-  rules of the tenant.
+* ``routes[trunk_id]`` — a dict ``code → links`` holding *every* dialpeer of the trunk as
+  a :class:`~routing.engine.refs.LinkRef` (its state and its rule's state), plus the tuple
+  of code lengths present. The loader loads rows; eligibility and ranking are the steps'
+  (``steps.pick_link``). A decision probes only the lengths present, longest first: its
+  cost does not grow with the dialpeers of the trunk or the rules of the tenant.
 * ingress by source IP: per IP version a dict ``prefix length → {network address → trunk
   ids}``, probed once per prefix length present (≤ 33 / 129 probes), never a scan.
 * trunks, customers, clients, SIM slots and network membership as dicts of snapshots;
   rate plans as ``code → rates newest first`` plus the lengths present.
 * rule details (label, assignment, targets) and dialpeer names are loaded on first use and
-  cached, so the cold start only reads what ranking needs.
+  cached, so the cold start only reads what ranking needs; an explanation loads the names
+  of the candidates it lists the same way.
 
 Freshness: database triggers append every change of a routing table to
-``routing_routechange`` in the same transaction (see ``routing/changelog.py``). An index
+``routing_routechange`` in the same transaction (see ``routing/engine/feed.py``). An index
 polls that log at most every :data:`POLL_INTERVAL` seconds, and immediately on the next
 decision after this process wrote anything (a connection execute-wrapper notices every
 INSERT/UPDATE/DELETE). It then reloads only what changed: the affected (trunk, code) entries,
@@ -38,10 +39,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import F, Q
 
-from routing import engine as E
-from routing.changelog import TABLE as CHANGE_TABLE
+from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
+from dialpeers.models import Dialpeer
+from routing.engine import refs as E
+from routing.engine.feed import TABLE as CHANGE_TABLE
+from routing.models import SimSlot, VMGateClient
 
 #: Seconds between polls of the change log when this process did not write.
 POLL_INTERVAL = 0.5
@@ -51,8 +54,6 @@ LOG_RETENTION = timedelta(hours=24)
 DETAIL_CACHE_MAX = 500_000
 #: Indexes with more route entries than this are frozen out of the garbage collector.
 FREEZE_ABOVE = 100_000
-#: (dialpeer id, rule id) packed in one int: smaller than a tuple for a million entries.
-SHIFT = 1 << 42
 
 _indexes: dict[int, TenantIndex] = {}
 _indexes_lock = threading.Lock()
@@ -116,11 +117,14 @@ def get_index(tenant_id):
 
 @dataclass(slots=True)
 class RuleDetail:
+    """A rule as step 8 reads it, with what ``steps.rule_targets`` keeps between calls."""
+
     ref: E.RuleRef
     specs: tuple
     version: int = -1
     entries: list = field(default_factory=list)
-    ordered: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    ordered: tuple | None = None
 
 
 @dataclass(slots=True)
@@ -157,6 +161,7 @@ class TenantIndex:
         self.clients_version = 0
         self.rule_cache = {}
         self.dp_cache = {}
+        self.name_cache = {}
         # change-log position
         self.xmin = 0
         self.seen = {}
@@ -176,17 +181,12 @@ class TenantIndex:
 
     def build(self):
         """Load everything ranking needs for the tenant (the cold start)."""
-        from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
-        from routing.models import SimSlot, VMGateClient
-
         with self.lock:
             self._clear()
             self.builds += 1
             self._mark_position()
             tid = self.tenant_id
-            for row in Trunk.objects.filter(tenant_id=tid).values_list(
-                "id", "name", "tech_prefix", "status", "customer_id", "rate_plan_id"
-            ):
+            for row in Trunk.objects.filter(tenant_id=tid).values_list(*_TRUNK_FIELDS):
                 self.trunks[row[0]] = E.TrunkRef(*row)
             for c in Customer.objects.filter(tenant_id=tid).values_list(*_CUSTOMER_FIELDS):
                 self.customers[c[0]] = E.CustomerRef(*c)
@@ -225,36 +225,27 @@ class TenantIndex:
             gc.freeze()
 
     def _load_routes(self, trunk_ids, codes=None):
-        """(Re)compute route entries: every trunk (None), or ``trunk_ids`` (optionally only
-        ``codes`` of them). Returns ``{trunk: {code: packed}}`` for what was read."""
-        from dialpeers.models import Dialpeer
-
-        qs = Dialpeer.objects.filter(
-            tenant_id=self.tenant_id,
-            is_active=True,
-            rule__is_active=True,
-            customer_id=F("trunk__customer_id"),
-        ).filter(Q(rule__trunk__isnull=True) | Q(rule__trunk_id=F("trunk_id")))
+        """(Re)load the links of every trunk (None), or of ``trunk_ids`` (optionally only
+        ``codes`` of them): every dialpeer, whatever its state or its rule's — the steps
+        judge them. Returns ``{trunk: {code: links}}`` for what was read."""
+        qs = Dialpeer.objects.filter(tenant_id=self.tenant_id)
         if trunk_ids is not None:
             qs = qs.filter(trunk_id__in=list(trunk_ids))
         if codes is not None:
             qs = qs.filter(rule__code__in=list(codes))
-        best = {}  # (trunk, code) → (scoped_rank, dp id, rule id)
-        intern = _intern
-        rows = qs.order_by().values_list(
-            "trunk_id", "rule__code", "id", "rule_id", "rule__trunk_id"
-        )
+        rows = qs.order_by().values_list("trunk_id", *E.LINK_SOURCE)
         if trunk_ids is None:
             rows = rows.iterator(chunk_size=50_000)  # a server-side cursor: bounded memory
-        for trunk_id, code, dp_id, rule_id, scope in rows:
-            key = (trunk_id, intern(code))
-            cand = (0 if scope else 1, dp_id, rule_id)
-            cur = best.get(key)
-            if cur is None or cand < cur:
-                best[key] = cand
         found = {}
-        for (trunk_id, code), (_, dp_id, rule_id) in best.items():
-            found.setdefault(trunk_id, {})[code] = dp_id * SHIFT + rule_id
+        intern, link = _intern, E.LinkRef
+        for trunk_id, dp_id, rule_id, code, dp_active, customer_id, rule_active, scope in rows:
+            code = intern(code)
+            by_code = found.get(trunk_id)
+            if by_code is None:
+                by_code = found[trunk_id] = {}
+            ref = link(dp_id, rule_id, code, dp_active, customer_id, rule_active, scope)
+            links = by_code.get(code)
+            by_code[code] = (ref,) if links is None else (*links, ref)
         if trunk_ids is None and codes is None:
             self.routes = {t: (table, _lengths(table)) for t, table in found.items()}
         return found
@@ -429,10 +420,6 @@ class TenantIndex:
 
     def _apply(self, changes):
         """Reload exactly what the change rows name."""
-        from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
-        from dialpeers.models import Dialpeer
-        from routing.models import SimSlot, VMGateClient
-
         tid = self.tenant_id
         customers, trunks, trunknets, plans, clients, targets = (set() for _ in range(6))
         rates, buckets, rebuild = set(), set(), set()
@@ -478,7 +465,7 @@ class TenantIndex:
             found = {
                 row[0]: E.TrunkRef(*row)
                 for row in Trunk.objects.filter(tenant_id=tid, id__in=trunks).values_list(
-                    "id", "name", "tech_prefix", "status", "customer_id", "rate_plan_id"
+                    *_TRUNK_FIELDS
                 )
             }
             for trunk_id in trunks:
@@ -570,8 +557,10 @@ class TenantIndex:
             self.clients_version += 1
         for rule_id in set(rules) | targets:
             self.rule_cache.pop(rule_id, None)
+            self.name_cache.pop(("rule", rule_id), None)
         for dp_id in dps:
             self.dp_cache.pop(dp_id, None)
+            self.name_cache.pop(("dp", dp_id), None)
         if rules:
             linked = (
                 Dialpeer.objects.filter(rule_id__in=list(rules))
@@ -633,16 +622,17 @@ class TenantIndex:
         dp = E.DialpeerRef(first[0], first[1], bool(first[2]), first[3], first[4], first[5])
         specs = []
         for row in rows:
-            tid, network_id, client_id, slot_id, prio, weight, active = row[12:]
+            tid, network_id, client_id, slot_id, prio, weight, active, net_name = row[12:]
             if tid is None:
                 continue
+            name = ""
             if network_id:
-                kind, ref = "network", network_id
+                kind, ref, name = "network", network_id, _intern(net_name)
             elif client_id:
                 kind, ref = "client", client_id
             else:
                 kind, ref = "sim_slot", slot_id
-            specs.append(E.TargetSpec(tid, kind, ref, prio, weight, bool(active)))
+            specs.append(E.TargetSpec(tid, kind, ref, prio, weight, bool(active), name))
         specs.sort(key=lambda t: (t.priority, t.id))
         r = first[6:12]
         ref = E.RuleRef(r[0], _intern(r[1]), _intern(r[2]), r[3], r[4], bool(r[5]))
@@ -656,41 +646,65 @@ class TenantIndex:
         self.dp_cache[dp_id] = dp
         return dp, detail
 
-    def ordered_targets(self, detail):
-        """Targets of a rule in order. The expansion (and, for weight mode, the order; for
-        priority mode, each level's prebuilt targets) is cached until any client's state
-        changes; a priority decision only rotates the levels and drops repeated clients,
-        exactly as ``engine.order_targets`` does."""
-        if detail.version != self.clients_version:
-            entries, _ = E.expand_targets(
-                detail.specs, self.clients, self.slots, self.network_clients
-            )
-            if detail.ref.assignment == E.PRIORITY:
-                levels = {}
-                for t, client, slot in entries:
-                    levels.setdefault(t.priority, []).append(
-                        E.RouteTarget(client, slot, t.id, t.kind, t.priority, t.weight)
-                    )
-                detail.entries = sorted(levels.items())
-                detail.ordered = []
-            else:
-                detail.entries = []
-                detail.ordered = E.order_targets(E.WEIGHT, entries)[0]
-            detail.version = self.clients_version
-        if detail.ref.assignment != E.PRIORITY:
-            return list(detail.ordered)
-        offsets = E.round_robin._counters
-        key_base = (self.tenant_id, detail.ref.id)
-        out, placed = [], set()
-        for prio, level in detail.entries:
-            n = len(level)
-            k = offsets.get((*key_base, prio), 0) % n if n > 1 else 0
-            for target in level[k:] + level[:k] if k else level:
-                cid = target.client.id
-                if cid not in placed:
-                    placed.add(cid)
-                    out.append(target)
+    def names(self, links):
+        """Display names for an explanation's candidate links: ``("dp", id) → name`` and
+        ``("rule", id) → (label, assignment)``, loaded in one query for those not cached."""
+        out, missing = {}, []
+        names = self.name_cache
+        for link in links:
+            dp = names.get(("dp", link.dialpeer_id))
+            rule = names.get(("rule", link.rule_id))
+            if dp is None or rule is None:
+                missing.append(link.dialpeer_id)
+                continue
+            out[("dp", link.dialpeer_id)] = dp
+            out[("rule", link.rule_id)] = rule
+        if missing:
+            if len(names) >= DETAIL_CACHE_MAX:
+                names.clear()
+            for i in range(0, len(missing), 500):
+                rows = Dialpeer.objects.filter(id__in=missing[i : i + 500]).values_list(
+                    "id", "name", "rule_id", "rule__label", "rule__assignment"
+                )
+                for dp_id, name, rule_id, label, assignment in rows:
+                    names[("dp", dp_id)] = out[("dp", dp_id)] = name
+                    rule = (_intern(label), assignment)
+                    names[("rule", rule_id)] = out[("rule", rule_id)] = rule
         return out
+
+    def name_targets(self, skipped, specs):
+        """Skipped targets with the names an explanation shows (network, client, slot);
+        ``specs`` are the rule's targets (a network's name is read with the rule's
+        details: a rename shows once the rule's targets change)."""
+        specs = {spec.id: spec for spec in specs}
+        out = []
+        for s in skipped:
+            spec = specs.get(s.target_id)
+            name = s.name
+            if spec is not None:
+                if spec.kind == "network":
+                    name = spec.ref_name or f"network #{spec.ref_id}"
+                elif spec.kind == "client":
+                    client = self.clients.get(spec.ref_id)
+                    name = client.name if client else f"client #{spec.ref_id}"
+                else:
+                    slot = self.slots.get(spec.ref_id)
+                    client = self.clients.get(slot.client_id) if slot else None
+                    name = (
+                        f"{client.name} · slot {slot.position}"
+                        if client
+                        else f"SIM slot #{spec.ref_id}"
+                    )
+            out.append(E.SkippedTarget(s.target_id, s.kind, name, s.reason))
+        return out
+
+    def trunk(self, trunk_id):
+        """The trunk's snapshot, or None (after one poll: created a moment ago elsewhere?)."""
+        trunk = self.trunks.get(trunk_id)
+        if trunk is None:
+            self.sync()
+            trunk = self.trunks.get(trunk_id)
+        return trunk
 
     # --- lookups -------------------------------------------------------------------------
 
@@ -741,37 +755,19 @@ class TenantIndex:
         }
 
 
-_CUSTOMER_FIELDS = (
-    "id",
-    "name",
-    "status",
-    "billing_type",
-    "balance",
-    "credit_limit",
-    "credit_unlimited",
-    "overdraft_allowed",
-    "overdraft_limit",
-)
-_RATE_FIELDS = (
-    "id",
-    "rate_plan_id",
-    "code",
-    "description",
-    "valid_since",
-    "rate_per_min",
-    "connection_fee",
-    "connection_sec",
-    "billing_block_sec",
-)
-_CLIENT_FIELDS = ("id", "name", "sip_uri", "status", "active_calls", "network_id")
-_SLOT_FIELDS = ("id", "client_id", "position", "enabled", "label")
+_CUSTOMER_FIELDS = E.columns(E.CustomerRef)
+_RATE_FIELDS = E.RATE_COLUMNS
+_CLIENT_FIELDS = E.columns(E.ClientRef)
+_SLOT_FIELDS = E.columns(E.SlotRef)
+_TRUNK_FIELDS = E.columns(E.TrunkRef)
 
 _DETAILS_SQL = (
     "SELECT d.id, d.name, d.is_active, d.customer_id, d.trunk_id, d.rule_id, "
     "r.id, r.code, r.label, r.assignment, r.trunk_id, r.is_active, "
-    "t.id, t.network_id, t.client_id, t.sim_slot_id, t.priority, t.weight, t.is_active "
-    "FROM dialpeers_dialpeer d JOIN routing_routingrule r ON r.id = d.rule_id "
-    "LEFT JOIN routing_routingtarget t ON t.rule_id = r.id WHERE d.id = %s"
+    "t.id, t.network_id, t.client_id, t.sim_slot_id, t.priority, t.weight, t.is_active, "
+    "n.name FROM dialpeers_dialpeer d JOIN routing_routingrule r ON r.id = d.rule_id "
+    "LEFT JOIN routing_routingtarget t ON t.rule_id = r.id "
+    "LEFT JOIN routing_network n ON n.id = t.network_id WHERE d.id = %s"
 )
 
 _interned = {}
@@ -783,83 +779,3 @@ def _intern(s):
 
 def _lengths(table):
     return tuple(sorted({len(c) for c in table}, reverse=True))
-
-
-# --- the live decision -----------------------------------------------------------------------
-
-
-def decide(tenant, raw, trunk_id, ip, at):
-    """A live decision (no explanation) from the index: no ORM once warm."""
-    idx = get_index(tenant.pk)
-    d = E.RouteDecision(called_number=raw, at=at)
-    if not E.raw_number_ok(raw):
-        if not isinstance(raw, str):
-            d.called_number = repr(raw)
-        return E.finish(d, E.INVALID_NUMBER)
-    if ip is None:
-        trunk = idx.trunks.get(trunk_id)
-        if trunk is None:
-            idx.sync()  # created a moment ago in another process?
-            trunk = idx.trunks.get(trunk_id)
-            if trunk is None:
-                raise E.IngressError("Unknown trunk.")
-        if not raw.startswith(trunk.tech_prefix):
-            d.trunk, d.customer = trunk, idx.customers.get(trunk.customer_id)
-            return E.finish(d, E.TECH_PREFIX_MISMATCH)
-    else:
-        d.source_ip = str(ip)
-        containing = idx.ingress_candidates(ip)
-        if not containing:
-            return E.finish(d, E.UNKNOWN_SOURCE)
-        chosen = E.pick_ingress_trunk(raw, containing)
-        if chosen is None:
-            return E.finish(d, E.TECH_PREFIX_MISMATCH)
-        trunk = idx.trunks[chosen]
-    customer = idx.customers.get(trunk.customer_id)
-    d.trunk, d.customer = trunk, customer
-    number = E.stripped_digits(raw[len(trunk.tech_prefix) :])
-    if number is None:
-        return E.finish(d, E.INVALID_NUMBER)
-    d.number = number
-    if trunk.status != "active":
-        return E.finish(d, E.TRUNK_DISABLED)
-    if customer is None or customer.status == "blocked":
-        return E.finish(d, E.CUSTOMER_BLOCKED)
-    if not customer.can_take_calls():
-        return E.finish(d, E.INSUFFICIENT_BALANCE)
-    for _ in range(3):
-        table, lengths = idx.routes.get(trunk.id, _EMPTY_ROUTES)
-        hit = E.longest_match(number, table, lengths)
-        if hit is None:
-            return E.finish(d, E.NO_ROUTE)
-        dp_id, rule_id = divmod(hit[1], SHIFT)
-        try:
-            d.dialpeer, detail = idx.details(dp_id, rule_id)
-            break
-        except LookupError:
-            idx.sync()  # the link was deleted a moment ago: catch up and look again
-    else:
-        return E.finish(d, E.NO_ROUTE)
-    d.rule = detail.ref
-    targets = idx.ordered_targets(detail)
-    d.targets = targets
-    if not targets:
-        return E.finish(d, E.NO_TARGET)
-    plan_id = trunk.rate_plan_id
-    if plan_id is None:
-        d.unbilled = True
-    else:
-        plan = idx.plans.get(plan_id)
-        rate = None
-        if plan is not None and plan.status == "active":
-            rate = E.choose_rate(number, plan.table, plan.lengths, at)
-        if rate is None:
-            return E.finish(d, E.NO_RATE)
-        d.rate = rate
-    E.finish(d, E.ROUTED)
-    if detail.ref.assignment == E.PRIORITY:
-        E.round_robin.advance({(tenant.pk, rule_id, t.priority) for t in targets})
-    return d
-
-
-_EMPTY_ROUTES = ({}, ())

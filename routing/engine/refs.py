@@ -1,0 +1,428 @@
+"""What a decision is made of and what it answers: outcomes, snapshots and the decision.
+
+Snapshots (``TrunkRef``, ``LinkRef``…) are light, immutable records, not model instances:
+they carry ids, display names and the state the decision used. Each field list is written
+once, here: the index loads exactly these columns (:func:`columns`), ``as_dict`` and the API
+serializers (``routing.engine.http``) are derived from the same lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from customers.models import balance_refusal
+from routing.dialplan import CATCH_ALL
+from vmgate.links import url_or_blank
+
+# --- outcomes ------------------------------------------------------------------------------
+
+ROUTED, REJECTED = "routed", "rejected"
+
+INVALID_NUMBER = "invalid_number"
+UNKNOWN_SOURCE = "unknown_source"
+TECH_PREFIX_MISMATCH = "tech_prefix_mismatch"
+TRUNK_DISABLED = "trunk_disabled"
+CUSTOMER_BLOCKED = "customer_blocked"
+INSUFFICIENT_BALANCE = "insufficient_balance"
+NO_ROUTE = "no_route"
+NO_TARGET = "no_target"
+NO_RATE = "no_rate"
+
+#: reason → (SIP code, SIP reason phrase); ``unknown_source`` gets no answer at all.
+SIP_ANSWERS = {
+    ROUTED: (302, "Moved Temporarily"),
+    INVALID_NUMBER: (484, "Address Incomplete"),
+    UNKNOWN_SOURCE: (None, ""),
+    TECH_PREFIX_MISMATCH: (404, "No Route"),
+    TRUNK_DISABLED: (403, "Forbidden"),
+    CUSTOMER_BLOCKED: (403, "Forbidden"),
+    INSUFFICIENT_BALANCE: (402, "Payment Required"),
+    NO_ROUTE: (404, "No Route"),
+    NO_TARGET: (503, "Service Unavailable"),
+    NO_RATE: (403, "Forbidden"),
+}
+
+#: Every reason, in the order of SPEC §5 (the API's enum).
+REASONS = list(SIP_ANSWERS)
+
+REASON_LABELS = {reason: reason.replace("_", " ") for reason in SIP_ANSWERS}
+
+READY = "ready"
+WEIGHT, PRIORITY = "weight", "priority"
+
+
+class IngressError(ValueError):
+    """The call's ingress is malformed: both/neither of trunk and source IP, an unparsable
+    IP, or a trunk that is not this tenant's. Callers turn it into a 400 / form error."""
+
+
+def columns(cls):
+    """The field names of a snapshot type, in order: the columns its loader reads."""
+    return tuple(f.name for f in fields(cls))
+
+
+def iso_utc(value):
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def money_text(value):
+    """``0.012500`` → ``0.0125``, ``1.000000`` → ``1.00``: as many decimals as it has, ≥ 2."""
+    text = f"{value:f}"
+    if "." in text:
+        whole, frac = text.split(".")
+        frac = frac.rstrip("0").ljust(2, "0")
+        text = f"{whole}.{frac}"
+    return text
+
+
+def code_display(code, label):
+    """How an operator reads a code: ``374 — Armenia``, ``374`` or ``* (any)``."""
+    if not code:
+        return CATCH_ALL
+    return f"{code} — {label}" if label else code
+
+
+# --- snapshots -----------------------------------------------------------------------------
+
+
+class _Ref:
+    """What the snapshots share with model instances in templates and links: ``pk``,
+    ``str()`` (the name) and ``get_absolute_url()`` (from ``url_name``; "" without one)."""
+
+    __slots__ = ()
+    url_name = ""
+    #: the fields ``as_dict`` gives (None: all of them)
+    public = None
+
+    @property
+    def pk(self):
+        return self.id
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return url_or_blank(self.url_name, self.id) if self.url_name else ""
+
+    def as_dict(self):
+        names = self.public if self.public is not None else columns(type(self))
+        return {name: getattr(self, name) for name in names}
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRef(_Ref):
+    id: int
+    name: str
+    status: str = "active"
+    billing_type: str = "prepaid"
+    balance: Decimal = Decimal("0")
+    credit_limit: Decimal = Decimal("0")
+    credit_unlimited: bool = False
+    overdraft_allowed: bool = False
+    overdraft_limit: Decimal = Decimal("0")
+
+    url_name = "customers:customer_detail"
+    public = ("id", "name")
+
+    def can_take_calls(self):
+        """SPEC §5 step 5, by the customers' one balance rule."""
+        return balance_refusal(self) is None
+
+
+@dataclass(frozen=True, slots=True)
+class TrunkRef(_Ref):
+    id: int
+    name: str
+    tech_prefix: str
+    status: str
+    customer_id: int
+    rate_plan_id: int | None
+
+    url_name = "customers:trunk_detail"
+    public = ("id", "name", "tech_prefix")
+
+
+@dataclass(slots=True, eq=True)
+class LinkRef:
+    """A dialpeer linking a trunk to a rule, with the state steps 6–7 judge it by.
+
+    Not frozen (a million of them are built at a cold start; a frozen dataclass's
+    ``__init__`` costs three times as much) but never changed once built."""
+
+    dialpeer_id: int
+    rule_id: int
+    code: str
+    dialpeer_active: bool
+    customer_id: int | None
+    rule_active: bool
+    rule_trunk_id: int | None
+
+
+#: What the index reads for a link: (dialpeer column, …) in LinkRef's order.
+LINK_SOURCE = ("id", "rule_id", "rule__code", "is_active", "customer_id", "rule__is_active")
+LINK_SOURCE += ("rule__trunk_id",)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef(_Ref):
+    id: int
+    code: str
+    label: str
+    assignment: str = WEIGHT
+    trunk_id: int | None = None
+    is_active: bool = True
+
+    url_name = "routing:routingrule_detail"
+    public = ("id", "code", "label", "name", "assignment", "trunk_id")
+
+    @property
+    def display(self):
+        return code_display(self.code, self.label)
+
+    name = display
+
+    def __str__(self):
+        return self.display
+
+
+@dataclass(frozen=True, slots=True)
+class DialpeerRef(_Ref):
+    id: int
+    name: str
+    is_active: bool = True
+    customer_id: int | None = None
+    trunk_id: int | None = None
+    rule_id: int | None = None
+
+    url_name = "dialpeers:dialpeer_detail"
+    public = ("id", "name")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRef(_Ref):
+    id: int
+    name: str
+    sip_uri: str
+    status: str
+    active_calls: int
+    network_id: int | None = None
+
+    url_name = "routing:vmgateclient_detail"
+    public = ("id", "name", "sip_uri", "active_calls")
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRef(_Ref):
+    id: int
+    client_id: int
+    position: int
+    enabled: bool = True
+    label: str = ""
+
+    public = ("id", "position")
+
+    def __str__(self):
+        return f"slot {self.position}"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSpec:
+    """One RoutingTarget row: exactly one of network/client/SIM slot (``kind`` + ``ref_id``)."""
+
+    id: int
+    kind: str  # "network" | "client" | "sim_slot"
+    ref_id: int
+    priority: int = 0
+    weight: int = 1
+    is_active: bool = True
+    ref_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RateRef:
+    id: int
+    plan_id: int
+    plan_name: str
+    currency: str
+    code: str
+    description: str
+    valid_since: datetime
+    rate_per_min: Decimal
+    connection_fee: Decimal
+    connection_sec: int
+    billing_block_sec: int
+
+    @property
+    def rate_per_min_text(self):
+        return money_text(self.rate_per_min)
+
+    @property
+    def connection_fee_text(self):
+        return money_text(self.connection_fee)
+
+    def as_dict(self):
+        return {
+            "id": self.id,
+            "plan": {"id": self.plan_id, "name": self.plan_name},
+            "code": self.code,
+            "description": self.description,
+            "valid_since": iso_utc(self.valid_since),
+            "rate_per_min": str(self.rate_per_min),
+            "connection_fee": str(self.connection_fee),
+            "connection_sec": self.connection_sec,
+            "billing_block_sec": self.billing_block_sec,
+            "currency": self.currency,
+        }
+
+
+#: The rate columns the index reads (the plan's name and currency come from the plan).
+RATE_COLUMNS = ("id", "rate_plan_id") + columns(RateRef)[4:]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTarget:
+    """One Contact of a routed call, in order: the client, and the SIM slot if a slot
+    target placed it."""
+
+    client: ClientRef
+    sim_slot: SlotRef | None
+    target_id: int
+    via: str  # kind of the target that placed the client
+    priority: int
+    weight: int
+
+    def as_dict(self):
+        return {
+            "client": self.client.as_dict(),
+            "sim_slot": self.sim_slot.as_dict() if self.sim_slot else None,
+            "target_id": self.target_id,
+            "via": self.via,
+            "priority": self.priority,
+            "weight": self.weight,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedTarget:
+    target_id: int
+    kind: str
+    name: str
+    reason: str
+
+    def as_dict(self):
+        return {name: getattr(self, name) for name in columns(SkippedTarget)}
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateResult:
+    """A linked rule as an explanation lists it: whether it won, and why it lost."""
+
+    dialpeer: DialpeerRef
+    rule: RuleRef
+    won: bool
+    why: str  # "" for the winner
+
+    def as_dict(self):
+        return {
+            "dialpeer": self.dialpeer.as_dict() | {"is_active": self.dialpeer.is_active},
+            "rule": self.rule.as_dict() | {"is_active": self.rule.is_active},
+            "won": self.won,
+            "why": self.why,
+        }
+
+
+@dataclass(slots=True)
+class Step:
+    """One step of SPEC §5 as an explanation shows it: passed, failed or not reached."""
+
+    key: str
+    title: str
+    status: str  # "ok" | "fail" | "skip" | "info"
+    detail: str = ""
+
+    def as_dict(self):
+        return {name: getattr(self, name) for name in columns(Step)}
+
+
+# --- the decision --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RouteDecision:
+    """The answer of ``route_call`` (SPEC §5)."""
+
+    outcome: str = REJECTED
+    reason: str = ""
+    sip_code: int | None = None
+    sip_reason: str = ""
+    called_number: str = ""
+    number: str = ""
+    customer: CustomerRef | None = None
+    trunk: TrunkRef | None = None
+    dialpeer: DialpeerRef | None = None
+    rule: RuleRef | None = None
+    targets: list = field(default_factory=list)
+    rate: RateRef | None = None
+    unbilled: bool = False
+    at: datetime | None = None
+    explain: bool = False
+    candidates: list = field(default_factory=list)
+    candidates_omitted: int = 0
+    skipped_targets: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    source_ip: str | None = None
+
+    @property
+    def routed(self):
+        return self.outcome == ROUTED
+
+    @property
+    def summary(self):
+        """``Routed → 302`` / ``Rejected: no route → 404`` / ``Rejected: unknown source (no reply)``."""
+        if self.outcome == ROUTED:
+            return f"Routed → {self.sip_code}"
+        label = REASON_LABELS.get(self.reason, self.reason)
+        if self.sip_code is None:
+            return f"Rejected: {label} (no reply)"
+        return f"Rejected: {label} → {self.sip_code}"
+
+    @property
+    def deciding_step(self):
+        """The explained step that rejected the call (None when routed or not explained)."""
+        for step in self.steps:
+            if step.status == "fail":
+                return step
+        return None
+
+    @property
+    def candidates_reached(self):
+        """Whether the decision got as far as looking at the trunk's linked rules."""
+        return any(s.key == "candidates" and s.status != "skip" for s in self.steps)
+
+    def as_dict(self):
+        data = {
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "sip_code": self.sip_code,
+            "sip_reason": self.sip_reason,
+            "called_number": self.called_number,
+            "number": self.number,
+            "at": iso_utc(self.at),
+            "customer": self.customer.as_dict() if self.customer else None,
+            "trunk": self.trunk.as_dict() if self.trunk else None,
+            "dialpeer": self.dialpeer.as_dict() if self.dialpeer else None,
+            "rule": self.rule.as_dict() if self.rule else None,
+            "targets": [t.as_dict() for t in self.targets],
+            "rate": self.rate.as_dict() if self.rate else None,
+            "unbilled": self.unbilled,
+        }
+        if self.explain:
+            data["candidates"] = [c.as_dict() for c in self.candidates]
+            data["candidates_omitted"] = self.candidates_omitted
+            data["skipped_targets"] = [s.as_dict() for s in self.skipped_targets]
+            data["steps"] = [s.as_dict() for s in self.steps]
+        return data

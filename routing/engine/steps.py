@@ -1,0 +1,794 @@
+"""SPEC §5, written once: the routing decision as an ordered list of steps over a data
+source, with an optional trace.
+
+:data:`STEPS` lists the steps in SPEC order; :func:`decide` runs them until one rejects the
+call. Each step reads the data source (``routing.engine.index.TenantIndex``: snapshots of
+trunks, customers, links, clients and rates, built from the database and kept current from
+the change feed) and never the ORM.
+
+Live calls and explained calls run this same function over the same source. ``explain``
+only adds a :class:`Trace`, which records each step, every candidate rule with why it lost
+and every skipped target; it reads what the steps computed and decides nothing. For live
+calls the trace is None and the recording is skipped; an explained decision never advances
+the round-robin of priority rules (SPEC §5), every live one does.
+"""
+
+from __future__ import annotations
+
+import heapq
+import ipaddress
+import re
+import threading
+
+from customers.models import balance_refusal
+from routing.dialplan import CATCH_ALL
+from routing.engine.refs import (
+    CUSTOMER_BLOCKED,
+    INSUFFICIENT_BALANCE,
+    INVALID_NUMBER,
+    NO_RATE,
+    NO_ROUTE,
+    NO_TARGET,
+    PRIORITY,
+    READY,
+    REJECTED,
+    ROUTED,
+    SIP_ANSWERS,
+    TECH_PREFIX_MISMATCH,
+    TRUNK_DISABLED,
+    UNKNOWN_SOURCE,
+    WEIGHT,
+    CandidateResult,
+    DialpeerRef,
+    IngressError,
+    RouteDecision,
+    RouteTarget,
+    RuleRef,
+    SkippedTarget,
+    Step,
+    iso_utc,
+)
+
+#: How many candidates whose code does not match the number an explanation lists.
+EXPLAIN_NON_MATCHING_LIMIT = 200
+
+
+def finish(decision, reason):
+    """Set the outcome, reason and SIP answer of ``decision`` from ``reason``."""
+    decision.outcome = ROUTED if reason == ROUTED else REJECTED
+    decision.reason = reason
+    decision.sip_code, decision.sip_reason = SIP_ANSWERS[reason]
+    return decision
+
+
+# --- numbers (SPEC §4) ---------------------------------------------------------------------
+
+# Explicit ASCII classes: ``\d`` would accept Arabic-Indic and full-width digits.
+_RAW_NUMBER = re.compile(r"[0-9#*+]{1,40}")
+_STRIPPED_NUMBER = re.compile(r"\+?([0-9]{1,24})")
+MAX_CODE_LENGTH = 15
+
+
+def raw_number_ok(raw):
+    """Step 1, first half: only ``0-9 # * +``, 1–40 characters."""
+    return isinstance(raw, str) and _RAW_NUMBER.fullmatch(raw) is not None
+
+
+def strip_tech_prefix(raw, tech_prefix):
+    """What is left after removing ``tech_prefix`` once from the start, or None when the
+    raw number does not start with it."""
+    if not raw.startswith(tech_prefix):
+        return None
+    return raw[len(tech_prefix) :]
+
+
+def stripped_digits(rest):
+    """Step 1, second half: an optional ``+`` then 1–24 digits; returns the digits (what
+    codes are matched against) or None when the rest is not a number."""
+    m = _STRIPPED_NUMBER.fullmatch(rest)
+    return m.group(1) if m else None
+
+
+def candidate_prefixes(number, max_length=MAX_CODE_LENGTH):
+    """Every code that can match ``number``: its prefixes, longest first, down to ``""``."""
+    top = min(len(number), max_length)
+    return [number[:n] for n in range(top, -1, -1)]
+
+
+def code_matches(code, number):
+    return number.startswith(code)
+
+
+def _raw_problem(raw):
+    if not isinstance(raw, str):
+        return "the number is not text"
+    if not raw:
+        return "the number is empty"
+    if len(raw) > 40:
+        return f"{len(raw)} characters; at most 40 are allowed"
+    bad = sorted({ch for ch in raw if ch not in "0123456789#*+"})
+    shown = ", ".join(repr(ch) for ch in bad[:5])
+    return f"characters other than 0-9 # * +: {shown}"
+
+
+# --- balance (step 5) ----------------------------------------------------------------------
+
+
+def _balance_text(customer, currency):
+    if customer.billing_type == "prepaid":
+        return f"prepaid, balance {customer.balance:.2f} {currency} (needs > 0)"
+    if customer.credit_unlimited:
+        return f"postpaid, unlimited credit (balance {customer.balance:.2f} {currency})"
+    text = f"postpaid, balance {customer.balance:.2f} + credit {customer.credit_limit:.2f}"
+    if customer.overdraft_allowed:
+        text += f" + overdraft {customer.overdraft_limit:.2f}"
+    return text + f" {currency} (needs > 0)"
+
+
+# --- ingress by source IP (steps 0 and 2) --------------------------------------------------
+
+_parsed_ips = {}
+
+
+def parse_source_ip(value):
+    """An ``ipaddress`` address; IPv4-mapped IPv6 becomes IPv4. Raises IngressError.
+    (A SIP edge sends from a handful of addresses: valid ones are remembered.)"""
+    ip = _parsed_ips.get(value) if isinstance(value, str) else None
+    if ip is not None:
+        return ip
+    ip = _parse_source_ip(value)
+    if len(_parsed_ips) >= 10_000:
+        _parsed_ips.clear()
+    _parsed_ips[value] = ip
+    return ip
+
+
+def _parse_source_ip(value):
+    if not isinstance(value, str) or not value.strip() or "%" in value or "\x00" in value:
+        raise IngressError("Enter a valid IPv4 or IPv6 address.")
+    try:
+        ip = ipaddress.ip_address(value.strip())
+    except ValueError as exc:
+        raise IngressError("Enter a valid IPv4 or IPv6 address.") from exc
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    return ip
+
+
+def pick_ingress_trunk(raw, containing):
+    """Step 2b: among ``containing`` — ``(trunk_id, tech_prefix, prefixlen)`` for every
+    trunk with a network containing the source IP, ``prefixlen`` its most specific one —
+    the trunks whose tech prefix starts the raw number; the longest tech prefix wins, then
+    the most specific network, then the lowest id. Returns the trunk id or None."""
+    best = None
+    for trunk_id, tech_prefix, prefixlen in containing:
+        if not raw.startswith(tech_prefix):
+            continue
+        key = (-len(tech_prefix), -prefixlen, trunk_id)
+        if best is None or key < best:
+            best = key
+    return best[2] if best else None
+
+
+# --- candidates (steps 6 and 7) ------------------------------------------------------------
+
+
+def ineligibility(link, trunk_id, customer_id):
+    """Why a linked rule cannot carry this call at all (step 6), or "" when it can."""
+    if not link.dialpeer_active:
+        return "dialpeer inactive"
+    if link.customer_id is not None and link.customer_id != customer_id:
+        return "dialpeer is for another origin customer"
+    if not link.rule_active:
+        return "rule inactive"
+    if link.rule_trunk_id is not None and link.rule_trunk_id != trunk_id:
+        return "rule scoped to another trunk"
+    return ""
+
+
+def rank_key(link):
+    """Order among eligible links with the same code: trunk-scoped before unscoped, then
+    the lowest dialpeer id (a longer code always wins first: see :func:`pick_link`)."""
+    return (0 if link.rule_trunk_id else 1, link.dialpeer_id)
+
+
+def pick_link(number, table, lengths, trunk_id, customer_id):
+    """Steps 6–7: the winning link for ``number``, or None.
+
+    ``table`` maps a code to the links with that code (every dialpeer of the trunk,
+    whatever its state); ``lengths`` are the code lengths present, longest first. Each
+    probed code's links are filtered for eligibility *before* ranking; the longest code
+    with an eligible link wins, ties by :func:`rank_key`."""
+    n = len(number)
+    get = table.get
+    for length in lengths:
+        if length > n:
+            continue
+        links = get(number[:length])
+        if links is None:
+            continue
+        best = best_key = None
+        for link in links:
+            if (
+                link.dialpeer_active
+                and link.rule_active
+                and (link.customer_id is None or link.customer_id == customer_id)
+                and (link.rule_trunk_id is None or link.rule_trunk_id == trunk_id)
+            ):
+                key = rank_key(link)
+                if best is None or key < best_key:
+                    best, best_key = link, key
+        if best is not None:
+            return best
+    return None
+
+
+def links_table(links):
+    """``(code → links, lengths descending)`` from any iterable of links."""
+    table = {}
+    for link in links:
+        table.setdefault(link.code, []).append(link)
+    table = {code: tuple(found) for code, found in table.items()}
+    return table, tuple(sorted({len(c) for c in table}, reverse=True))
+
+
+def why_lost(link, winner, number, trunk_id, customer_id, winner_display):
+    """Why ``link`` did not win against ``winner`` (None: no link won)."""
+    why = ineligibility(link, trunk_id, customer_id)
+    if why:
+        return why
+    if not code_matches(link.code, number):
+        return "code does not match"
+    if len(link.code) < len(winner.code):
+        return f"shorter than the winner ({winner_display})"
+    if winner.rule_trunk_id and not link.rule_trunk_id:
+        return "same code as the winner, which is scoped to this trunk"
+    return f"same code as the winner, whose dialpeer has a lower id (#{winner.dialpeer_id})"
+
+
+def rank_candidates(number, links, trunk_id, customer_id, names=None):
+    """Steps 6–7 over a plain list of links, with every loser's reason: the winner comes
+    from :func:`pick_link` (what live calls run). Returns ``(winner or None, results)``."""
+    table, lengths = links_table(links)
+    winner = pick_link(number, table, lengths, trunk_id, customer_id)
+    results = classify(links, winner, number, trunk_id, customer_id, names or {})
+    return winner, results
+
+
+def classify(links, winner, number, trunk_id, customer_id, names):
+    """CandidateResults for ``links`` (won / why lost), in the explanation's order."""
+    winner_display = None
+    if winner is not None:
+        winner_display = _rule_ref(winner, names).display
+    out = []
+    for link in links:
+        if link is winner:
+            out.append(
+                CandidateResult(_dialpeer_ref(link, names), _rule_ref(link, names), True, "")
+            )
+            continue
+        if winner is None:
+            why = ineligibility(link, trunk_id, customer_id) or (
+                "code does not match" if not code_matches(link.code, number) else ""
+            )
+        else:
+            why = why_lost(link, winner, number, trunk_id, customer_id, winner_display)
+        out.append(CandidateResult(_dialpeer_ref(link, names), _rule_ref(link, names), False, why))
+    out.sort(key=lambda r: (not r.won, -len(r.rule.code), r.rule.code, r.dialpeer.id))
+    return out
+
+
+def _dialpeer_ref(link, names):
+    name = names.get(("dp", link.dialpeer_id), f"#{link.dialpeer_id}")
+    return DialpeerRef(
+        link.dialpeer_id, name, link.dialpeer_active, link.customer_id, None, link.rule_id
+    )
+
+
+def _rule_ref(link, names):
+    label, assignment = names.get(("rule", link.rule_id), ("", WEIGHT))
+    return RuleRef(link.rule_id, link.code, label, assignment, link.rule_trunk_id, link.rule_active)
+
+
+def longest_match(number, table, lengths):
+    """Probe ``table`` (code → value) with the prefixes of ``number`` whose lengths occur
+    in ``lengths`` (descending). Returns ``(code, value)`` or None."""
+    n = len(number)
+    get = table.get
+    for length in lengths:
+        if length <= n:
+            value = get(number[:length])
+            if value is not None:
+                return number[:length], value
+    return None
+
+
+# --- targets (step 8) ----------------------------------------------------------------------
+
+_STATUS_TEXT = {"no_dongle": "has no dongle", "off": "is off"}
+
+
+def _not_ready(client):
+    return f"client {client.name} {_STATUS_TEXT.get(client.status, 'is ' + client.status)}"
+
+
+def expand_targets(targets, clients, slots, network_clients):
+    """Usable ``(spec, client, slot)`` entries of a rule's targets plus the skipped ones.
+
+    A network target expands to its ``ready`` clients (in client id order); a client target
+    counts when the client is ready; a SIM-slot target when the slot is enabled and its
+    client ready. ``targets`` are TargetSpecs; the lookups map ids to refs."""
+    entries, skipped = [], []
+    for t in sorted(targets, key=lambda t: (t.priority, t.id)):
+        if not t.is_active:
+            skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, "target inactive"))
+            continue
+        if t.kind == "network":
+            members = [clients[c] for c in network_clients.get(t.ref_id, ()) if c in clients]
+            if not members:
+                skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, "network has no clients"))
+                continue
+            for client in members:
+                if client.status == READY:
+                    entries.append((t, client, None))
+                else:
+                    skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, _not_ready(client)))
+            continue
+        if t.kind == "client":
+            client = clients.get(t.ref_id)
+            if client is None:
+                skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, "client missing"))
+            elif client.status != READY:
+                skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, _not_ready(client)))
+            else:
+                entries.append((t, client, None))
+            continue
+        slot = slots.get(t.ref_id)
+        client = clients.get(slot.client_id) if slot else None
+        if slot is None or client is None:
+            skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, "SIM slot missing"))
+        elif not slot.enabled:
+            skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, "SIM slot disabled"))
+        elif client.status != READY:
+            skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, _not_ready(client)))
+        else:
+            entries.append((t, client, slot))
+    return entries, skipped
+
+
+def order_targets(assignment, entries, rotation=None):
+    """Order usable entries (SPEC §5 step 8) and drop repeated clients.
+
+    ``weight``: least ``active_calls`` first, ties → higher weight, then client id (then
+    target order). ``priority``: lower priority first; within one priority level the
+    entries are rotated by ``rotation(priority, n)`` (round-robin offset; None = 0).
+    A client reached through several targets appears once, at its best position.
+    Returns ``(ordered RouteTargets, duplicates as SkippedTargets)``."""
+    if assignment == PRIORITY:
+        levels = {}
+        for e in entries:
+            levels.setdefault(e[0].priority, []).append(e)
+        ranked = []
+        for prio in sorted(levels):
+            level = levels[prio]
+            k = rotation(prio, len(level)) % len(level) if rotation and len(level) > 1 else 0
+            ranked.extend(level[k:] + level[:k] if k else level)
+    else:
+        ranked = sorted(
+            entries,
+            key=lambda e: (e[1].active_calls, -e[0].weight, e[1].id, e[0].priority, e[0].id),
+        )
+    ordered, dupes, placed = [], [], {}
+    for t, client, slot in ranked:
+        if client.id in placed:
+            dupes.append(
+                SkippedTarget(
+                    t.id,
+                    t.kind,
+                    t.ref_name,
+                    f"client {client.name} already placed by target #{placed[client.id]}",
+                )
+            )
+            continue
+        placed[client.id] = t.id
+        ordered.append(RouteTarget(client, slot, t.id, t.kind, t.priority, t.weight))
+    return ordered, dupes
+
+
+class RoundRobin:
+    """Per-process round-robin offsets for (tenant, rule, priority level)."""
+
+    def __init__(self):
+        self._counters = {}
+        self._lock = threading.Lock()
+
+    def offset(self, key):
+        return self._counters.get(key, 0)
+
+    def advance(self, keys):
+        counters = self._counters
+        for key in keys:
+            # A lost increment under a thread race only repeats one rotation step.
+            counters[key] = counters.get(key, 0) + 1
+
+    def reset(self):
+        with self._lock:
+            self._counters.clear()
+
+
+round_robin = RoundRobin()
+
+
+def rule_targets(source, detail, rotation):
+    """Step 8 for a rule: ``(ordered targets, skipped)``.
+
+    The expansion (which clients are usable) depends only on the rule's targets and the
+    clients' state, so it is kept on ``detail`` until any client changes
+    (``source.clients_version``); a weight order likewise. A priority order is rotated on
+    every call."""
+    version = source.clients_version
+    if detail.version != version:
+        entries, skipped = expand_targets(
+            detail.specs, source.clients, source.slots, source.network_clients
+        )
+        detail.entries, detail.skipped = entries, skipped
+        detail.ordered = None
+        if detail.ref.assignment != PRIORITY:
+            detail.ordered = order_targets(WEIGHT, entries)
+        detail.version = version
+    if detail.ordered is not None:
+        ordered, dupes = detail.ordered
+        return list(ordered), detail.skipped + dupes
+    ordered, dupes = order_targets(PRIORITY, detail.entries, rotation)
+    return ordered, detail.skipped + dupes
+
+
+# --- rates (step 9) ------------------------------------------------------------------------
+
+
+def choose_rate(number, rates_by_code, lengths, at):
+    """Among rates with ``valid_since <= at`` whose code prefixes ``number``: the longest
+    code, then the latest ``valid_since``. ``rates_by_code`` maps code → rates sorted by
+    ``valid_since`` descending; ``lengths`` are the code lengths present, descending."""
+    n = len(number)
+    for length in lengths:
+        if length > n:
+            continue
+        versions = rates_by_code.get(number[:length])
+        if not versions:
+            continue
+        for rate in versions:
+            if rate.valid_since <= at:
+                return rate
+    return None
+
+
+def rates_table(rates):
+    """``(code → rates newest first, lengths descending)`` from any iterable of RateRefs."""
+    table = {}
+    for r in rates:
+        table.setdefault(r.code, []).append(r)
+    for versions in table.values():
+        versions.sort(key=lambda r: (r.valid_since, r.id), reverse=True)
+    return table, tuple(sorted({len(c) for c in table}, reverse=True))
+
+
+# --- the trace ----------------------------------------------------------------------------
+
+
+class Trace:
+    """What an explained decision records: each step's verdict (SPEC order), every
+    candidate and skipped target. It reads what the steps computed; it decides nothing."""
+
+    def __init__(self, decision, currency=""):
+        self.decision = decision
+        self.currency = currency
+
+    def step(self, key, status, detail=""):
+        self.decision.steps.append(Step(key, TITLES[key], status, detail))
+
+    def not_reached(self, after_key):
+        keys = [key for key, _, _ in STEPS]
+        for key in keys[keys.index(after_key) + 1 :]:
+            if key == "source":
+                continue
+            self.step(key, "skip", "not reached")
+
+
+# --- the steps ----------------------------------------------------------------------------
+
+
+class Call:
+    """One decision in progress: the input, the source, the trace and what the steps
+    found so far (the decision ``d`` carries what the answer shows)."""
+
+    __slots__ = ("source", "d", "raw", "trunk_id", "ip", "at", "trace", "containing")
+    __slots__ += ("trunk", "customer", "rest", "number", "detail", "tenant_id")
+
+    def __init__(self, source, d, raw, trunk_id, ip, at, trace):
+        self.source, self.d, self.raw = source, d, raw
+        self.trunk_id, self.ip, self.at, self.trace = trunk_id, ip, at, trace
+        self.tenant_id = source.tenant_id
+        self.containing = self.trunk = self.customer = self.rest = None
+        self.number = self.detail = None
+
+
+def step_source(c):
+    """0. Ingress by source IP: some trunk's networks contain the IP, before anything else."""
+    if c.ip is None:
+        return None
+    c.containing = c.source.ingress_candidates(c.ip)
+    if c.trace:
+        if not c.containing:
+            c.trace.step("source", "fail", f"no trunk authorizes {c.ip}")
+        else:
+            trunks = c.source.trunks
+            names = ", ".join(
+                f"{trunks[t].name} (prefix {prefix})" for t, prefix, _ in sorted(c.containing)
+            )
+            c.trace.step("source", "ok", f"{c.ip} is authorized for {names}")
+    return None if c.containing else UNKNOWN_SOURCE
+
+
+def step_number(c):
+    """1. Number syntax (the raw number; the rest after the tech prefix in 2c)."""
+    raw = c.raw
+    if not raw_number_ok(raw):
+        if not isinstance(raw, str):
+            c.d.called_number = repr(raw)
+        if c.trace:
+            c.trace.step("number", "fail", _raw_problem(raw))
+        return INVALID_NUMBER
+    if c.trace:
+        c.trace.step("number", "ok", f"{raw} uses only 0-9 # * +")
+    return None
+
+
+def step_ingress(c):
+    """2. The trunk: given, or chosen among those authorizing the source IP (2b)."""
+    source, d = c.source, c.d
+    if c.ip is None:
+        trunk = source.trunk(c.trunk_id)
+        if trunk is None:
+            raise IngressError("Unknown trunk.")
+        c.trunk = trunk
+        if c.trace:
+            c.trace.step("ingress", "ok", f"trunk {trunk.name} given")
+        return None
+    d.source_ip = str(c.ip)
+    chosen = pick_ingress_trunk(c.raw, c.containing)
+    if chosen is None:
+        if c.trace:
+            c.trace.step("ingress", "ok", f"{len(c.containing)} trunk(s) authorize {c.ip}")
+            c.trace.step("tech_prefix", "fail", f"{c.raw} starts with none of their tech prefixes")
+        return TECH_PREFIX_MISMATCH
+    c.trunk = trunk = source.trunks[chosen]
+    if c.trace:
+        c.trace.step(
+            "ingress",
+            "ok",
+            f"chose {trunk.name}: its tech prefix {trunk.tech_prefix} starts the number"
+            + (
+                " (longest tech prefix, then most specific network, then lowest id)"
+                if len(c.containing) > 1
+                else ""
+            ),
+        )
+    return None
+
+
+def step_tech_prefix(c):
+    """2c. The number starts with the trunk's tech prefix; what is left is a number."""
+    trunk, d = c.trunk, c.d
+    d.trunk = trunk
+    d.customer = c.customer = c.source.customers.get(trunk.customer_id)
+    rest = strip_tech_prefix(c.raw, trunk.tech_prefix)
+    if rest is None:
+        if c.trace:
+            c.trace.step(
+                "tech_prefix",
+                "fail",
+                f"{c.raw} does not start with the trunk's tech prefix {trunk.tech_prefix}",
+            )
+        return TECH_PREFIX_MISMATCH
+    number = stripped_digits(rest)
+    if number is None:
+        if c.trace:
+            c.trace.step(
+                "tech_prefix",
+                "fail",
+                f"{c.raw} → “{rest}” after stripping {trunk.tech_prefix}: not an optional + "
+                "and 1–24 digits",
+            )
+        return INVALID_NUMBER
+    d.number = c.number = number
+    if c.trace:
+        c.trace.step(
+            "tech_prefix", "ok", f"stripped tech prefix {trunk.tech_prefix}: {c.raw} → {number}"
+        )
+    return None
+
+
+def step_trunk_status(c):
+    """3. The trunk is enabled."""
+    if c.trunk.status != "active":
+        if c.trace:
+            c.trace.step("trunk_status", "fail", f"trunk {c.trunk.name} is disabled")
+        return TRUNK_DISABLED
+    if c.trace:
+        c.trace.step("trunk_status", "ok", f"trunk {c.trunk.name} is active")
+    return None
+
+
+def step_customer_status(c):
+    """4. The trunk's customer is not blocked."""
+    customer = c.customer
+    if customer is None or customer.status == "blocked":
+        if c.trace:
+            name = customer.name if customer else "the customer"
+            c.trace.step("customer_status", "fail", f"{name} is blocked")
+        return CUSTOMER_BLOCKED
+    if c.trace:
+        c.trace.step("customer_status", "ok", f"{customer.name} is active")
+    return None
+
+
+def step_balance(c):
+    """5. Balance: the customers' one balance rule (``customers.models.balance_refusal``)."""
+    ok = balance_refusal(c.customer) is None
+    if c.trace:
+        money = _balance_text(c.customer, c.trace.currency)
+        c.trace.step("balance", "ok" if ok else "fail", money)
+    return None if ok else INSUFFICIENT_BALANCE
+
+
+def step_route(c):
+    """6–7. Eligible links of the trunk, then the longest code with the tie-breaks."""
+    source, trunk, d = c.source, c.trunk, c.d
+    customer_id = trunk.customer_id
+    for _ in range(3):
+        table, lengths = source.routes.get(trunk.id, _EMPTY_ROUTES)
+        winner = pick_link(c.number, table, lengths, trunk.id, customer_id)
+        if winner is None:
+            break
+        try:
+            d.dialpeer, c.detail = source.details(winner.dialpeer_id, winner.rule_id)
+            break
+        except LookupError:
+            source.sync()  # the link was deleted a moment ago: catch up and look again
+    else:
+        winner = None
+    if c.trace:
+        _trace_candidates(c, table, winner)
+    if winner is None:
+        return NO_ROUTE
+    d.rule = c.detail.ref
+    return None
+
+
+def _trace_candidates(c, table, winner):
+    number, trunk, trace = c.number, c.trunk, c.trace
+    matching, others = [], []
+    for code, links in table.items():
+        (matching if number.startswith(code) else others).extend(links)
+    listed = heapq.nsmallest(
+        EXPLAIN_NON_MATCHING_LIMIT, others, key=lambda link: (link.code, link.dialpeer_id)
+    )
+    links = matching + listed
+    names = c.source.names(links)
+    results = classify(links, winner, number, trunk.id, trunk.customer_id, names)
+    d = c.d
+    d.candidates, d.candidates_omitted = results, len(others) - len(listed)
+    eligible = sum(1 for link in matching if not ineligibility(link, trunk.id, trunk.customer_id))
+    total = len(matching) + len(others)
+    trace.step(
+        "candidates",
+        "ok" if eligible else "fail",
+        f"{total} rule(s) linked to this trunk; {eligible} eligible and matching "
+        "(active dialpeer, active rule, unscoped or scoped to this trunk)",
+    )
+    if winner is None:
+        trace.step("match", "fail", f"no eligible rule's code is a prefix of {number}")
+    else:
+        trace.step(
+            "match",
+            "ok",
+            f"{c.detail.ref.display} via dialpeer {d.dialpeer.name} — the longest matching code",
+        )
+
+
+def step_targets(c):
+    """8. The winning rule's usable targets, in order."""
+    rule = c.detail.ref
+    key = (c.tenant_id, rule.id)
+    rotation = (
+        (lambda prio, n: round_robin.offset((*key, prio))) if rule.assignment == PRIORITY else None
+    )
+    ordered, skipped = rule_targets(c.source, c.detail, rotation)
+    d = c.d
+    d.targets = ordered
+    if c.trace:
+        d.skipped_targets = c.source.name_targets(skipped, c.detail.specs)
+        if ordered:
+            c.trace.step(
+                "targets",
+                "ok",
+                f"{len(ordered)} target(s) by {rule.assignment}"
+                + (f"; {len(skipped)} skipped" if skipped else ""),
+            )
+        else:
+            c.trace.step("targets", "fail", "no usable target")
+    return None if ordered else NO_TARGET
+
+
+def step_rate(c):
+    """9. The rate from the trunk's plan at the call time; no plan = unbilled."""
+    d, trunk, trace = c.d, c.trunk, c.trace
+    plan_id = trunk.rate_plan_id
+    if plan_id is None:
+        d.unbilled = True
+        if trace:
+            trace.step("rate", "info", "unbilled: trunk has no rate plan")
+        return None
+    plan = c.source.plans.get(plan_id)
+    rate = None
+    if plan is not None and plan.status == "active":
+        rate = choose_rate(c.number, plan.table, plan.lengths, c.at)
+    if rate is None:
+        if trace:
+            if plan is None or plan.status != "active":
+                why = f"rate plan {plan.name if plan else plan_id} is disabled"
+            else:
+                why = f"rate plan {plan.name} has no rate for {c.number} at {iso_utc(c.at)}"
+            trace.step("rate", "fail", why)
+        return NO_RATE
+    d.rate = rate
+    if trace:
+        trace.step(
+            "rate",
+            "ok",
+            f"{plan.name}: code {rate.code or CATCH_ALL} at {rate.rate_per_min} "
+            f"{plan.currency}/min",
+        )
+    return None
+
+
+#: SPEC §5 in order: (key, title as an explanation shows it, step).
+STEPS = (
+    ("source", "0. Source", step_source),
+    ("number", "1. Number syntax", step_number),
+    ("ingress", "2. Ingress", step_ingress),
+    ("tech_prefix", "2c. Tech prefix", step_tech_prefix),
+    ("trunk_status", "3. Trunk status", step_trunk_status),
+    ("customer_status", "4. Customer status", step_customer_status),
+    ("balance", "5. Balance", step_balance),
+    ("candidates", "6. Candidates", None),  # recorded by step_route
+    ("match", "7. Longest code", step_route),
+    ("targets", "8. Targets", step_targets),
+    ("rate", "9. Rate", step_rate),
+)
+TITLES = {key: title for key, title, _ in STEPS}
+_RUN = tuple((key, step) for key, _, step in STEPS if step is not None)
+_EMPTY_ROUTES = ({}, ())
+
+
+def decide(source, raw, trunk_id, ip, at, explain=False, currency=""):
+    """Run :data:`STEPS` over ``source`` until one rejects the call (SPEC §5).
+
+    ``explain`` only turns the trace on; an explained decision does not advance the
+    round-robin of priority rules, a live one does."""
+    d = RouteDecision(called_number=raw, at=at, explain=explain)
+    trace = Trace(d, currency) if explain else None
+    c = Call(source, d, raw, trunk_id, ip, at, trace)
+    for key, step in _RUN:
+        reason = step(c)
+        if reason is not None:
+            if trace:
+                last = d.steps[-1].key if d.steps else key
+                trace.not_reached(last)
+            return finish(d, reason)
+    finish(d, ROUTED)
+    if not explain and c.detail.ref.assignment == PRIORITY:
+        rule_id = c.detail.ref.id
+        round_robin.advance({(c.tenant_id, rule_id, t.priority) for t in d.targets})
+    return d
