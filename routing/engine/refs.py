@@ -63,6 +63,11 @@ def columns(cls):
     return tuple(f.name for f in fields(cls))
 
 
+def snapshot(cls, obj):
+    """A snapshot of type ``cls`` of a model instance (or anything with those attributes)."""
+    return cls(*(getattr(obj, name) for name in columns(cls)))
+
+
 def iso_utc(value):
     if value is None:
         return None

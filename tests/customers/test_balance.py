@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import BalanceEntry, Customer
-from routing import route_index
+from routing.engine import index as route_index
 from routing.engine import route_call
+from routing.engine.refs import CustomerRef, snapshot
 from tests.factories import CustomerFactory, build_route_world
 
 pytestmark = pytest.mark.django_db
@@ -151,9 +152,11 @@ def test_one_rule_says_why_and_the_engine_uses_it(tenant, fields, reason):
     assert (refusal is None) is (reason is None)
     if reason:
         assert reason in refusal
-    from routing.engine import _customer_ref
-
-    assert _customer_ref(customer).can_take_calls() is customer.can_take_calls() is (reason is None)
+    assert (
+        snapshot(CustomerRef, customer).can_take_calls()
+        is customer.can_take_calls()
+        is (reason is None)
+    )
 
 
 # The engine sees a payment at once -------------------------------------------------------------

@@ -61,7 +61,11 @@ def test_route_call_agrees_with_a_brute_force_oracle(tenant, rows, numbers):
     trunk = TrunkFactory(customer=customer, tech_prefix="#")
     other = TrunkFactory(customer=customer, tech_prefix="*")
     client = VMGateClientFactory(network__tenant=tenant)
+    active_codes = set()  # the database holds one active dialpeer per code per trunk
     for code, dp_active, rule_active, scope in rows:
+        dp_active = dp_active and code not in active_codes
+        if dp_active:
+            active_codes.add(code)
         rule = RoutingRuleFactory(
             tenant=tenant,
             code=code,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from customers.models import Customer, Trunk
 from routing.engine import IngressError, round_robin, route_call
@@ -299,16 +300,18 @@ def test_disabled_rate_plan_counts_as_no_rate(world):
 # --- tie-breaks and eligibility ------------------------------------------------------------
 
 
-def test_tie_trunk_scoped_rule_beats_an_unscoped_one_with_the_same_code(world):
-    world.link("374")
-    scoped, _ = world.link("374", scope=world.trunk)
-    assert world.call("937412345").rule.id == scoped.id
-
-
-def test_tie_same_code_goes_to_the_lowest_dialpeer_id(world):
-    first_rule, first = world.link("374")
-    world.link("374")
-    assert world.call("937412345").dialpeer.id == first.id
+def test_a_same_code_tie_cannot_be_stored_and_an_inactive_twin_never_wins(world):
+    """The database holds one active dialpeer per code per trunk, so the SPEC's tie-breaks
+    (trunk-scoped first, then the lowest dialpeer id: tests/routing/test_engine_core.py)
+    only ever meet inactive twins, which eligibility removes before ranking."""
+    _, inactive = world.link("374", dp_active=False)
+    rule, active = world.link("374")
+    assert inactive.id < active.id
+    d = world.call("937412345", explain=True)
+    assert d.dialpeer.id == active.id and d.rule.id == rule.id
+    assert {c.dialpeer.id: c.why for c in d.candidates}[inactive.id] == "dialpeer inactive"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        world.link("374", scope=world.trunk)
 
 
 @pytest.mark.parametrize("spoiler", ["dp_inactive", "rule_inactive", "other_scope"])

@@ -80,6 +80,7 @@ def build_world(tenant, rng):
             )
         )
     slots = [SimSlotFactory(client=c, position=1, enabled=rng.random() < 0.8) for c in clients]
+    active_links = set()
     for code in CODES:
         for _ in range(2):
             rule = RoutingRuleFactory(
@@ -100,7 +101,11 @@ def build_world(tenant, rng):
                 else:
                     RoutingTargetFactory(rule=rule, client=None, sim_slot=rng.choice(slots), **kw)
             for trunk in rng.sample(trunks, rng.randint(0, 3)):
-                DialpeerFactory(trunk=trunk, rule=rule, is_active=rng.random() < 0.85)
+                # the database holds one active dialpeer per code per trunk
+                active = rng.random() < 0.85 and (trunk.pk, code) not in active_links
+                if active:
+                    active_links.add((trunk.pk, code))
+                DialpeerFactory(trunk=trunk, rule=rule, is_active=active)
     return trunks
 
 
