@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from customers.models import Customer
-from routing import route_index
+from routing.engine import index as route_index
 from routing.engine import route_call
 from tests.factories import build_route_world
 
