@@ -58,7 +58,7 @@ def build_world(tenant, rng):
         ("8", 2, True, "active"),
         ("", 3, True, "active"),
         ("77", 4, False, "active"),
-        ("9", 0, True, "disabled"),
+        ("91", 0, True, "disabled"),
     ]
     for i, (prefix, cust, billed, status) in enumerate(shapes):
         trunk = TrunkFactory(
