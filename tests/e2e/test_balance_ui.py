@@ -2,6 +2,7 @@
 says why it takes no calls, the operator records its first payment through the form's
 errors and the confirmation, and the page then shows the new balance and the entry."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -92,6 +93,15 @@ def test_operator_records_the_first_payment_of_a_new_prepaid_customer(
     expect(row).to_contain_text("BT-2026-0042")
     assert row.is_visible()
     both_sizes(page, shot, "balance-tab-after-payment")
+
+    # The payment is a line of the customer's history, with who made it.
+    page.get_by_role("tab", name="History").click()
+    line = page.locator("#tab-history tr").filter(has_text="Payment +150.50 (ref. BT-2026-0042)")
+    expect(line).to_have_count(1)
+    expect(line).to_contain_text("op-a")
+    assert line.is_visible()
+    expect(page.locator("#tab-history")).to_have_class(re.compile(r"\bshow\b"))  # faded in
+    shot(page, "balance-history-1400")
 
     page.get_by_role("tab", name="Details").click()
     expect(page.get_by_test_id("takes-calls")).to_have_text("yes")
