@@ -15,6 +15,7 @@ from customers.models import Customer, Trunk
 from customers.options import trunk_label
 from dialpeers.models import Dialpeer
 from routing.models import RoutingRule
+from routing.options import rule_label
 from vmgate.forms import TenantModelForm
 from vmgate.tenancy import parse_pk
 from vmgate.widgets import SearchSelect
@@ -104,6 +105,7 @@ class DialpeerForm(TenantModelForm):
             "trunk"
         ].help_text = "Lists the origin customer's trunks once the customer is picked."
         self.fields["rule"].queryset = self.fields["rule"].queryset.select_related("trunk")
+        self.fields["rule"].label_from_instance = rule_label  # as the options endpoint says
 
     def _chosen(self, name):
         """The pk chosen for ``name``: from the POST when bound, else from the instance."""

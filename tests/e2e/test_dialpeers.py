@@ -65,7 +65,8 @@ def test_operator_follows_the_manual_to_add_edit_and_remove_a_dialpeer(
 
     selects.pick(page, "id_customer", "Acme Telecom", text="acme")
     assert selects.offered_after_focus(page, "id_trunk") == ["acme-backup", "acme-main"]
-    selects.control(page, "id_trunk").click()
+    selects.box(page, "id_trunk").click()
+    selects.settled(page, "id_trunk")
     shot(page, "dialpeers-03-customer-picked-trunks-listed")
     page.keyboard.press("Escape")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from playwright.sync_api import Error as PlaywrightError
 
 from dialpeers.models import Dialpeer
 from routing.models import RoutingCheck, RoutingRule, RoutingTarget
@@ -438,6 +439,7 @@ def test_same_code_and_duplicate_refusals_read_on_screen_naming_the_other_dialpe
     # Another rule with the same code on the same trunk: refused under the rule field.
     attempt("Acme → Armenia 2", "374 — Armenia · this trunk only", "374")
     message = error_next_to(page, "rule")
+    assert selects.chosen(page, "id_rule") == "374 — Armenia · this trunk only"
     assert "Acme → Armenia" in message and "374" in message and "acme-main" in message
     assert_every_error_visible(page)
     shoot(page, shot, "dialpeer-same-code-refused")
@@ -520,3 +522,55 @@ def test_test_call_picks_the_only_trunk_and_highlights_a_bad_source_ip(
     assert page.locator("main [name=source_ip].is-invalid").count() == 0
     assert RoutingCheck.objects.count() == 1 and RoutingTarget.objects.count() == 1
     assert RoutingRule.objects.count() == 1
+
+
+# A strict Content-Security-Policy (no 'unsafe-inline') --------------------------------------
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'"
+)
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(
+  e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sourceFile || '') + ':' + e.lineNumber
+));
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_the_searchable_select_works_under_a_csp_without_unsafe_inline(
+    page, login, operator, world, live_server
+):
+    # Report-only, so the test's own wait_for_function (Playwright evaluates it with eval)
+    # still runs; every inline style, inline script or handler the page or Tom Select
+    # produced is reported all the same (a style attribute set from script shows up here
+    # as "style-src-attr inline").
+    def with_csp(route):
+        try:
+            response = route.fetch()
+            headers = {**response.headers, "content-security-policy-report-only": STRICT_CSP}
+            route.fulfill(response=response, headers=headers)
+        except PlaywrightError:  # the page moved on while this response was in flight
+            pass
+
+    page.route(f"{live_server.url}/**", with_csp)
+    page.add_init_script(RECORD_VIOLATIONS)
+    login("op-a")
+    page.goto(reverse("dialpeers:dialpeer_add"))
+    selects.pick(page, "id_customer", "Acme Telecom", text="acme")
+    page.wait_for_function(
+        f"document.querySelector('#id_trunk').value === '{world['acme_main'].pk}'"
+    )
+    selects.pick(page, "id_rule", "374 — Armenia", text="374")
+    page.click(SUBMIT)  # the duplicate refusal, with every field's state rendered again
+    page.wait_for_load_state("networkidle")
+    assert selects.chosen(page, "id_rule") == "374 — Armenia"
+    violations = page.evaluate("window.__cspViolations")
+    page.goto(reverse("routing:test_call"))
+    selects.pick(page, "id_customer", "Acme Telecom", text="acme")
+    page.fill("main [name=called_number]", "77374123")
+    page.click("#test-call-form button[type=submit]")
+    page.get_by_test_id("outcome").wait_for()
+    violations += page.evaluate("window.__cspViolations")
+    assert violations == []
