@@ -3,15 +3,33 @@
 Everything that differs between a laptop and production comes from the environment:
 ``DATABASE_URL`` (unset: a SQLite file beside manage.py), ``DJANGO_DEBUG`` (default 1),
 ``DJANGO_SECRET_KEY`` (required when DJANGO_DEBUG=0) and ``DJANGO_ALLOWED_HOSTS``.
+The security switches below (HTTPS, HSTS, sessions, login throttling) have secure defaults
+when DJANGO_DEBUG=0; README "Configuration" lists them.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_flag(name, default):
+    """A boolean from the environment: 1/true/yes/on or 0/false/no/off (or empty)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name, default):
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") not in ("0", "false", "False", "no", "")
 
@@ -49,6 +67,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
+    "csp",
     "vmgate",
     "customers",
     "routing",
@@ -57,6 +77,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
+    # API answers: JSON errors, Cache-Control: no-store; a database outage is a 503.
+    "vmgate.errors.ErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,6 +93,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Login throttling (AXES_* below); last, as django-axes asks.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out username/address before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "vmgate.urls"
@@ -110,8 +142,41 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --------------------------------------------------------------------------- sessions
+# A session ends after DJANGO_SESSION_IDLE_SECONDS without a request (default 8 hours: the
+# expiry is pushed forward by every request), and when the browser closes unless the login
+# form's "Remember me" was ticked (vmgate.auth_views.LoginView).
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_IDLE_SECONDS", 8 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --------------------------------------------------------------------------- login throttling
+# django-axes on both login pages (/accounts/login/ and /admin/login/): after
+# AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is locked
+# for AXES_COOLOFF_TIME; an address that fails DJANGO_LOGIN_ADDRESS_FAILURE_LIMIT times over
+# any usernames (password spraying) is locked as a whole (vmgate.auth_views.ThrottleHandler).
+# Other users, and the same user from another address, are not locked out.
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("DJANGO_LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "vmgate.auth_views.ThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "vmgate.auth_views.locked_out"
+AXES_RESET_ON_SUCCESS = True
+# A try during the lockout does not restart it: "try again in N minutes" holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
+# Behind a proxy, the client address is the last X-Forwarded-For hop the proxy appended.
+AXES_IPWARE_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -135,6 +200,7 @@ STORAGES = {
 }
 
 LOGIN_URL = "login"
+CSRF_FAILURE_VIEW = "vmgate.errors.csrf_failure"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -154,7 +220,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["vmgate.api_parsers.LimitedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -181,9 +247,49 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = os.environ.get("DJANGO_SECURE_COOKIES", "1") == "1"
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# --------------------------------------------------------------------------- HTTPS and headers
+# Secure defaults when DJANGO_DEBUG=0 (the dev server and the tests run over plain HTTP).
+# Behind a TLS proxy that sets (overwrites) X-Forwarded-Proto, requests count as HTTPS.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_flag("DJANGO_SECURE_COOKIES", not DEBUG)
+SECURE_SSL_REDIRECT = env_flag("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# The SIP edge calls the route lookup over loopback HTTP (README "SIP edge").
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/route/$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_flag("DJANGO_HSTS_PRELOAD", True)
+_proxy_header = os.environ.get(
+    "DJANGO_SECURE_PROXY_SSL_HEADER", "" if DEBUG else "X-Forwarded-Proto: https"
+)
+if _proxy_header.strip():
+    _name, _, _value = _proxy_header.partition(":")
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _name.strip().upper().replace("-", "_"),
+        _value.strip(),
+    )
+if not SECURE_SSL_REDIRECT and not DEBUG:
+    # Turned off on purpose (DJANGO_SECURE_SSL_REDIRECT=0): the proxy in front redirects.
+    SILENCED_SYSTEM_CHECKS = ["security.W008"]
+
+# Strict Content-Security-Policy: our own files only, no inline script or style (the
+# Swagger UI page gets a nonce for its one inline script and style).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# API request bodies (vmgate.api_parsers.LimitedJSONParser): larger or deeper → 400.
+API_MAX_BODY_BYTES = env_int("DJANGO_API_MAX_BODY_BYTES", 1024 * 1024)
+API_MAX_JSON_DEPTH = 32
 
 LOGGING = {
     "version": 1,

@@ -408,6 +408,7 @@ HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "same-origin"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cache-Control", "no-store"),  # vmgate.errors.ErrorMiddleware: API answers are never cached
 ]
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.urls import reverse
 
 from customers.models import Customer
@@ -122,7 +123,7 @@ def test_the_demo_operator_password_works(client, db):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     from vmgate.management.commands.seed_demo import DEMO_PASSWORD
 
-    assert client.login(username="operator", password=DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="operator", password=DEMO_PASSWORD)
 
 
 def test_migrations_match_the_models(db):
