@@ -34,7 +34,12 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+    # bypass_csp: Playwright's wait_for_function evaluates its predicate with eval(), which
+    # the portal's Content-Security-Policy refuses. tests/security/test_csp_browser.py opens
+    # the pages under the enforced policy.
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1400, "height": 900}, bypass_csp=True
+    )
     # Nothing may leave the machine: any request not to the live server fails the test.
     outside = []
 
