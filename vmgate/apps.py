@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class VmgateConfig(AppConfig):
     name = "vmgate"
     verbose_name = "VMGate tenancy"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from vmgate.session_idle import touch_at_login
+
+        user_logged_in.connect(touch_at_login, dispatch_uid="vmgate.session_idle")

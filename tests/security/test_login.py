@@ -6,10 +6,13 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import F
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import MembershipFactory, UserFactory
@@ -152,7 +155,10 @@ def test_remember_me_keeps_the_session_across_browser_restarts(operator):
 
 
 @pytest.mark.parametrize("remember", [{}, {"remember": "on"}])
-def test_a_session_expires_after_the_idle_period_and_activity_extends_it(operator, remember):
+def test_a_session_expires_after_the_idle_period_and_activity_extends_it(
+    operator, remember, settings
+):
+    settings.SESSION_IDLE_TOUCH_SECONDS = 0  # every request pushes the end (default: 60 s)
     client = Client()
     post_login(client, "/accounts/login/", "op-a", "pw", **remember)
     session = Session.objects.get()
@@ -171,3 +177,20 @@ def test_a_session_expires_after_the_idle_period_and_activity_extends_it(operato
 def test_the_login_page_offers_remember_me():
     text = Client().get("/accounts/login/").content.decode()
     assert 'name="remember"' in text and "Remember me" in text
+
+
+def test_pages_do_not_write_the_session_more_than_once_a_minute(operator):
+    client = Client()
+    post_login(client, "/accounts/login/", "op-a", "pw")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/customers/").status_code == 200
+        assert client.get("/customers/").status_code == 200
+    assert not [q for q in queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    # Older than the interval: the next request pushes the end forward.
+    store = SessionStore(client.session.session_key)
+    store["_idle_touch"] -= 61
+    store.save()
+    Session.objects.update(expire_date=timezone.now() + timedelta(hours=1))
+    client.get("/customers/")
+    left = Session.objects.get().expire_date - timezone.now()
+    assert left > timedelta(hours=7, minutes=59)
