@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from simple_history.models import HistoricalRecords
 
+from routing.sip_uri import validate_sip_uri
 from vmgate.models import TenantOwned, check_same_tenant
 from vmgate.validators import digits_code, no_nul
 
@@ -66,7 +67,7 @@ class VMGateClient(TenantOwned):
     sip_uri = models.CharField(
         max_length=255,
         blank=True,
-        validators=[no_nul],
+        validators=[no_nul, validate_sip_uri],
         verbose_name="SIP URI",
         help_text="Where the SIP edge reaches it, e.g. sip:10.8.0.12:5060",
     )
@@ -97,8 +98,6 @@ class VMGateClient(TenantOwned):
         errors = check_same_tenant(
             self.tenant_id, network=self.network if self.network_id else None
         )
-        if self.sip_uri and not self.sip_uri.startswith(("sip:", "sips:")):
-            errors["sip_uri"] = "Enter a SIP URI such as sip:10.8.0.12:5060."
         if errors:
             raise ValidationError(errors)
 
