@@ -110,7 +110,7 @@ def run(args):
             ("rule edit form", reverse("routing:routingrule_edit", args=[rule3.pk])),
             ("clients list, first page", reverse("routing:vmgateclient_list")),
             ("networks list, first page", reverse("routing:network_list")),
-            ("trunk search ?q=trunk-1", reverse("routing:trunk_search") + "?q=trunk-1"),
+            ("trunk search ?q=trunk-1", reverse("customers:trunk_options") + "?q=trunk-1"),
             (
                 "client options ?q=gw-1",
                 reverse("routing:target_options") + "?kind=client&q=gw-1",
