@@ -161,3 +161,13 @@ def test_wrapping_a_wrapped_queryset_keeps_one_wrapper(tenant):
     twice = deferred_paging(once, rows=lambda pks: Customer.objects.filter(pk__in=pks))
     assert type(twice) is type(once) and twice._page_rows is not None
     assert len(twice[0:5]) == 1
+
+
+def test_list_links_keep_the_path_and_start_again_at_page_one_on_a_new_sort(rf):
+    from vmgate.templatetags.lists import list_url_for
+
+    request = rf.get("/routing/rules/", {"q": "37", "page": "3", "status": "", "sort": "code"})
+    assert list_url_for(request, page=4) == "/routing/rules/?q=37&sort=code&page=4"
+    assert list_url_for(request, sort="-code") == "/routing/rules/?q=37&sort=-code"
+    assert list_url_for(request, per_page=50) == "/routing/rules/?q=37&sort=code&per_page=50"
+    assert list_url_for(rf.get("/routing/rules/"), page=None) == "/routing/rules/"
