@@ -83,18 +83,22 @@ def run(args):
             ("list, search '3740000'", "/dialpeers/", {"q": "3740000"}),
             ("list, search 'armen'", "/dialpeers/", {"q": "armen"}),
             ("add form", "/dialpeers/add/", {}),
-            ("rule search, trunk, q=''", "/dialpeers/options/rules/", {"trunk": trunk.pk}),
+            ("rule search, trunk, q=''", "/routing/options/rules/", {"trunk": trunk.pk}),
             (
                 "rule search, trunk, q='37400'",
-                "/dialpeers/options/rules/",
+                "/routing/options/rules/",
                 {"trunk": trunk.pk, "q": "37400"},
             ),
             (
                 "rule search, trunk, q='armen'",
-                "/dialpeers/options/rules/",
+                "/routing/options/rules/",
                 {"trunk": trunk.pk, "q": "armen"},
             ),
-            ("trunk options", "/dialpeers/options/trunks/", {"customer": customer.pk}),
+            (
+                "trunk options",
+                "/customers/options/trunks/",
+                {"customer": customer.pk, "by_customer": "1"},
+            ),
         ]
 
     results = {}
