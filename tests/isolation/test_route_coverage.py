@@ -90,21 +90,21 @@ def test_every_route_with_an_id_is_covered():
     assert not stale, f"routes gone from the URL conf: {stale}"
 
 
-@pytest.fixture
-def world_b(other_tenant, other_operator):
-    world = build_route_world(other_tenant)
+def object_world(tenant, login):
+    """One object of every kind an id route names, in ``tenant`` (``login``'s API token)."""
+    world = build_route_world(tenant)
     rate = RateFactory(rate_plan=world["plan"], code="3749")
     check = RoutingCheckFactory(trunk=world["trunk"])
     entry = BalanceEntry(customer=world["customer"], amount=Decimal("5.00"))
     entry.save()
-    token, _ = APIToken.issue(other_operator, "b's token")
+    token, _ = APIToken.issue(login, "a token")
     target = RoutingTargetFactory(rule=world["rule"])
     return {
         "customer": world["customer"],
         "trunk": world["trunk"],
         "plan": world["plan"],
         "rate": rate,
-        "network": world["network"] if "network" in world else world["gw_a"].network,
+        "network": world["gw_a"].network,
         "client": world["gw_a"],
         "rule": world["rule"],
         "target": target,
@@ -113,6 +113,11 @@ def world_b(other_tenant, other_operator):
         "balanceentry": entry,
         "apitoken": token,
     }
+
+
+@pytest.fixture
+def world_b(other_tenant, other_operator):
+    return object_world(other_tenant, other_operator)
 
 
 def snapshot(world):
