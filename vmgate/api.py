@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import exceptions, pagination, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
@@ -339,3 +340,12 @@ class TenantModelViewSet(APIViewMixin, viewsets.ModelViewSet):
                 f"“{instance}” cannot be deleted: it is still used by {', '.join(used_by[:5])}"
                 f"{more}."
             ) from exc
+
+
+class TenantPrimaryKeyFieldSchema(OpenApiSerializerFieldExtension):
+    """In the OpenAPI schema a foreign key is an id: an integer ≥ 1 (0 or less is refused)."""
+
+    target_class = TenantPrimaryKeyRelatedField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "integer", "minimum": 1}

@@ -3,6 +3,9 @@
 drf-spectacular describes the success answers; clients (and schemathesis) also need the
 refusals: 400 field errors, 401/403 authentication and role, 404 missing (or another
 tenant's) object, 409 refused delete.
+
+It also states constraints the API enforces that drf-spectacular leaves out: ids (in paths,
+filters and bodies) are ≥ 1, and no string may hold a NUL character (Django refuses it).
 """
 
 import re
@@ -47,8 +50,34 @@ def _blank_or_pattern(node):
             _blank_or_pattern(value)
 
 
+NO_NUL = "^[^\\x00]*$"
+ID = {"type": "integer", "minimum": 1}
+
+
+def _state_constraints(node):
+    """Every plain string refuses NUL; an enum of strings is typed string (django-filter
+    labels some choice filters integer)."""
+    if isinstance(node, dict):
+        enum = node.get("enum")
+        if enum and node.get("type") == "integer" and all(isinstance(v, str) for v in enum):
+            node["type"] = "string"
+        if (
+            node.get("type") == "string"
+            and "enum" not in node
+            and "pattern" not in node
+            and "format" not in node
+        ):
+            node["pattern"] = NO_NUL
+        for value in node.values():
+            _state_constraints(value)
+    elif isinstance(node, list):
+        for value in node:
+            _state_constraints(value)
+
+
 def add_error_responses(result, generator, request, public):
     _blank_or_pattern(result.get("components", {}))
+    _state_constraints(result.get("components", {}))
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR_SCHEMA
     ref = {"$ref": "#/components/schemas/Error"}
@@ -58,7 +87,11 @@ def add_error_responses(result, generator, request, public):
                 continue
             for param in operation.get("parameters", []):
                 if param.get("in") == "path" and param.get("name") == "id":
-                    param["schema"] = {"type": "integer"}
+                    param["schema"] = dict(ID)
+                schema = param.get("schema", {})
+                if schema == {"type": "integer"}:  # every plain integer filter is an id
+                    param["schema"] = dict(ID)
+                _state_constraints(param)
             for code, text in ERRORS.items():
                 if code == "409" and method != "delete":
                     continue
