@@ -4,7 +4,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from customers.models import Customer, Rate, RatePlan, Trunk
+from customers.models import Customer, Rate, RatePlan, Trunk, money
 from vmgate.tables import ActionsColumn, BadgeColumn, PagedTable, RowAction
 
 STATUS_COLORS = {"active": "success", "blocked": "danger", "disabled": "secondary"}
@@ -35,7 +35,7 @@ class CustomerTable(PagedTable):
         return format_html('<span title="{}">{}</span>', record.country.name, record.country.code)
 
     def render_balance(self, value, record):
-        return f"{value:.2f} {self.currency} · {record.billing_type}"
+        return money(value, self.currency)
 
     def get_row_actions(self, record):
         block = record.status == Customer.ACTIVE

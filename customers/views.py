@@ -66,7 +66,6 @@ class CustomerListView(TenantListView):
     model = Customer
     table_class = CustomerTable
     filterset_class = CustomerFilterSet
-    add_label = "+ Add Customer"
 
     def get_queryset(self):
         return customers_with_counts(self.tenant)
@@ -118,6 +117,7 @@ class CustomerDetailView(TenantDetailView):
         # +100.00 (ref. …)"), like a trunk's authorized IPs on the trunk's.
         ctx["history_rows"] = history_rows(
             self.object,
+            currency=self.tenant.currency,
             children=[
                 (
                     "balance entry",
@@ -379,7 +379,6 @@ class RatePlanListView(TenantListView):
     model = RatePlan
     table_class = RatePlanTable
     filterset_class = RatePlanFilterSet
-    add_label = "+ Add Plan"
 
     def get_queryset(self):
         return rateplans_with_counts(self.tenant)
@@ -480,7 +479,7 @@ class RateListView(PlanMixin, TenantListView):
     table_class = RateTable
     filterset_class = RateFilterSet
     template_name = "customers/rate_list.html"
-    add_label = "+ Add Destination"
+    add_label = "+ Add destination"
     list_noun, list_noun_plural = "destination", "destinations"
 
     @cached_property

@@ -104,7 +104,9 @@ class DialpeerForm(TenantModelForm):
         self.fields[
             "trunk"
         ].help_text = "Lists the origin customer's trunks once the customer is picked."
-        self.fields["rule"].queryset = self.fields["rule"].queryset.select_related("trunk")
+        self.fields["rule"].queryset = self.fields["rule"].queryset.select_related(
+            "trunk__customer"
+        )
         self.fields["rule"].label_from_instance = rule_label  # as the options endpoint says
 
     def _chosen(self, name):

@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from simple_history.models import HistoricalRecords
 
+from routing.models import code_display
 from vmgate.models import TenantOwned, check_same_tenant
 from vmgate.validators import no_nul
 
@@ -135,7 +136,8 @@ class Dialpeer(TenantOwned):
         if self.rule.trunk_id and self.rule.trunk_id != self.trunk_id:
             raise ValidationError(
                 {
-                    "rule": f"Rule {self.rule} is scoped to trunk “{self.rule.trunk.name}”; "
+                    "rule": f"Rule {code_display(self.rule.code, self.rule.label)} is scoped "
+                    f"to trunk “{self.rule.trunk.name}”; "
                     "it can only be linked on that trunk."
                 }
             )

@@ -19,7 +19,7 @@ def routing_table(trunk, limit=MAX_ROWS):
     targets = RoutingTarget.objects.filter(rule_id=OuterRef("rule_id"))
     rows = list(
         Dialpeer.objects.filter(trunk_id=trunk.pk)
-        .select_related("rule")
+        .select_related("rule__trunk__customer")
         .annotate(
             n_networks=subquery_count(targets.filter(network__isnull=False)),
             n_clients=subquery_count(targets.filter(client__isnull=False)),

@@ -45,7 +45,9 @@ class DialpeerQuerysetMixin:
     model = Dialpeer
 
     def get_base_queryset(self):
-        return scoped(Dialpeer, self.tenant).select_related("customer", "trunk", "rule")
+        return scoped(Dialpeer, self.tenant).select_related(
+            "customer", "trunk", "rule__trunk__customer"
+        )
 
 
 class DialpeerListView(DialpeerQuerysetMixin, TenantListView):
@@ -212,7 +214,7 @@ class DialpeerBulkView(TenantMixin, View):
         rows = list(
             scoped(Dialpeer, self.tenant)
             .filter(pk__in=pks)
-            .select_related("trunk", "rule")
+            .select_related("trunk", "rule__trunk__customer")
             .order_by("trunk_id", "id")
         )
         # Lock the trunks in a fixed order (no deadlock with other bulk actions or saves).
@@ -236,7 +238,7 @@ class DialpeerBulkView(TenantMixin, View):
         active = (
             Dialpeer.objects.filter(trunk_id__in=trunk_ids, is_active=True)
             .exclude(pk__in=ids)
-            .select_related("trunk", "rule")
+            .select_related("trunk", "rule__trunk__customer")
         )
         seen = {(d.trunk_id, d.rule.code): d for d in active}
         clashes = []

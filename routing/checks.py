@@ -93,7 +93,9 @@ def run_check(check):
 
 
 def checks_queryset(qs):
-    return qs.select_related("tenant", "trunk__customer", "expected_rule").order_by("name", "id")
+    return qs.select_related(
+        "tenant", "trunk__customer", "expected_rule__trunk__customer"
+    ).order_by("name", "id")
 
 
 def run_checks(qs):
@@ -291,7 +293,7 @@ class RoutingCheckUpdateView(TenantUpdateView):
     form_class = RoutingCheckForm
 
     def get_queryset(self):
-        return super().get_queryset().select_related("trunk", "expected_rule")
+        return super().get_queryset().select_related("trunk", "expected_rule__trunk__customer")
 
 
 class RoutingCheckDeleteView(TenantDeleteView):

@@ -25,6 +25,13 @@ def code_display(code, label):
     return f"{code} — {label}" if label else code
 
 
+def rule_display(code, label, trunk=None):
+    """How an operator reads a rule everywhere (lists, filters, change log): its code and
+    label, and the trunk it is scoped to (a Trunk or its name), if any."""
+    text = code_display(code, label)
+    return f"{text} (trunk {trunk})" if trunk else text
+
+
 class Network(TenantOwned):
     """A group of VMGateClients (e.g. one site or one mobile operator's SIMs)."""
 
@@ -173,7 +180,9 @@ class RoutingRule(TenantOwned):
         ]
 
     def __str__(self):
-        return code_display(self.code, self.label)
+        """``374 — Armenia``; a rule scoped to one trunk says which, so two rules for the
+        same code never read alike: ``374 — Armenia (trunk Carrier / in-1)``."""
+        return rule_display(self.code, self.label, self.trunk if self.trunk_id else None)
 
     def get_absolute_url(self):
         return _url("routing:routingrule_detail", self.pk)

@@ -26,10 +26,9 @@ def client_label(client):
 
 
 def rule_label(rule):
-    """``374 — Armenia``, plus "· this trunk only" for a scoped rule, "(inactive)"."""
+    """``374 — Armenia`` (a scoped rule names its trunk, see RoutingRule.__str__), plus
+    "(inactive)"."""
     text = str(rule)
-    if rule.trunk_id:
-        text += " · this trunk only"
     if not rule.is_active:
         text += " (inactive)"
     return text
@@ -57,7 +56,7 @@ def rule_options(request):
         # Another tenant's trunk id matches no scoped rule of this tenant: only the
         # all-trunks rules remain, exactly as for a missing trunk.
         qs = usable_rules(tenant, selected_pk(request, "trunk"))
-    qs = search_rules(qs, q)
+    qs = search_rules(qs, q).select_related("trunk__customer")
     empty = "Any rule" if request.GET.get("empty") == "any" else "---------"
     return options_response(qs, rule_label, ["code", "id"], selected_pk(request, "rule"), q, empty)
 

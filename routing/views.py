@@ -198,7 +198,6 @@ class RoutingRuleListView(TenantListView):
     model = RoutingRule
     table_class = RoutingRuleTable
     filterset_class = RoutingRuleFilterSet
-    add_label = "Add Rule"
 
     def page_rows(self, pks):
         return annotate_rules(self.get_base_queryset().filter(pk__in=pks))

@@ -13,6 +13,19 @@ from django.db import models
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 EMPTY = "—"
 
+#: Amounts of the tenant's money, shown as the pages show them (``100.00 USD``, not
+#: ``100.0000``). Rates keep their own precision (a rate per minute has four decimals).
+MONEY_FIELDS = {
+    ("customers", "customer"): {"balance", "credit_limit", "overdraft_limit"},
+    ("customers", "balanceentry"): {"amount", "balance_after"},
+}
+
+
+def _is_money(field):
+    meta = field.model._meta
+    model_name = meta.model_name.removeprefix("historical")
+    return field.name in MONEY_FIELDS.get((meta.app_label, model_name), ())
+
 
 def tracked_fields(history_model):
     """The original model's editable concrete fields that the history records carry."""
@@ -27,11 +40,15 @@ def _raw(record, field):
     return getattr(record, field.attname, None)
 
 
-def _display(field, value, fk_names):
+def _display(field, value, fk_names, currency=""):
     if value is None or value == "":
         return EMPTY
     if isinstance(field, models.ForeignKey):
         return fk_names.get((field.related_model, value), f"#{value}")
+    if isinstance(field, models.DecimalField) and _is_money(field):
+        from customers.models import money
+
+        return money(value, currency)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(field, models.BooleanField):
@@ -67,8 +84,38 @@ def live_names(wanted):
     return names
 
 
+def deleted_names(wanted, live):
+    """{(model, pk): "name (deleted)"} for the rows of ``wanted`` that no longer exist,
+    named from their last history record (one query per model that lost rows), so a
+    change never reads "network #11" for a network that was removed."""
+    from routing.models import RoutingRule, rule_display
+
+    names = {}
+    for model, ids in wanted.items():
+        missing = {pk for pk in ids if (model, pk) not in live}
+        history = getattr(model, "history", None)
+        if not missing or history is None:
+            continue
+        for record in history.filter(id__in=missing).order_by("-history_date", "-history_id"):
+            if (model, record.id) in names:
+                continue
+            if model is RoutingRule:
+                name = rule_display(record.code, record.label)
+            else:
+                name = getattr(record, "name", None)
+            if name:
+                names[(model, record.id)] = f"{name} (deleted)"
+    return names
+
+
+def display_names(wanted):
+    """Live names, and deleted rows' last names: what a History row calls each FK."""
+    live = live_names(wanted)
+    return {**deleted_names(wanted, live), **live}
+
+
 def _fk_names(fields, records):
-    return live_names(collect_fk_ids(fields, records, {}))
+    return display_names(collect_fk_ids(fields, records, {}))
 
 
 def who(record):
@@ -77,7 +124,7 @@ def who(record):
     return user.get_username() if user is not None else "system"
 
 
-def record_changes(record, previous, fields, fk_names):
+def record_changes(record, previous, fields, fk_names, currency=""):
     """[(label, old, new), ...] of one history record against the object's previous record
     (None when there is none): a creation lists its non-empty values, a deletion nothing."""
     action = ACTIONS.get(record.history_type, "changed")
@@ -92,21 +139,24 @@ def record_changes(record, previous, fields, fk_names):
                 changes.append(
                     (
                         str(field.verbose_name),
-                        _display(field, old, fk_names),
-                        _display(field, new, fk_names),
+                        _display(field, old, fk_names, currency),
+                        _display(field, new, fk_names, currency),
                     )
                 )
         elif new not in (None, "", [], False):
-            changes.append((str(field.verbose_name), EMPTY, _display(field, new, fk_names)))
+            changes.append(
+                (str(field.verbose_name), EMPTY, _display(field, new, fk_names, currency))
+            )
     return changes
 
 
-def history_rows(obj, limit=50, children=()):
+def history_rows(obj, limit=50, children=(), currency=""):
     """Newest-first list of {"when", "who", "action", "changes": [(label, old, new), ...]}.
 
     ``changes`` of a "created" row lists the initial non-empty values (old is "—"); a
     "deleted" row lists none. ``who`` is the user's username, or "system" when the change
-    came from outside a request (shell, import, data migration).
+    came from outside a request (shell, import, data migration). Amounts of money read as
+    on the pages, in ``currency`` (the tenant's).
 
     ``children``: ``(label, historical queryset, field name)`` triples whose records show
     as changes of ``obj`` (a trunk's authorized IPs: added "— → 203.0.113.10/32", removed
@@ -130,7 +180,7 @@ def history_rows(obj, limit=50, children=()):
                 "when": record.history_date,
                 "who": who(record),
                 "action": ACTIONS.get(record.history_type, "changed"),
-                "changes": record_changes(record, previous, fields, fk_names),
+                "changes": record_changes(record, previous, fields, fk_names, currency),
             }
         )
     for label, child_history, field_name in children:

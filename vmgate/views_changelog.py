@@ -31,10 +31,12 @@ from routing.models import (
     RoutingTarget,
     SimSlot,
     VMGateClient,
+    rule_display,
 )
 from vmgate.history import (
     ACTIONS,
     collect_fk_ids,
+    deleted_names,
     live_names,
     record_changes,
     tracked_fields,
@@ -117,7 +119,7 @@ KINDS = [
          "client_id", VMGateClient,
          _parent("routing:vmgateclient_detail", VMGateClient, "client_id")),
     Kind("routingrule", "Routing rule", RoutingRule,
-         lambda r, n: f"{r.code or '*'} — {r.label}" if r.label else (r.code or "*"),
+         lambda r, n: rule_display(r.code, r.label, r.trunk_id and _named(Trunk, "trunk_id")(r, n)),
          page_of=_own("routing:routingrule_detail", RoutingRule)),
     Kind("routingtarget", "Routing target", RoutingTarget,
          lambda r, n: f"{_named(RoutingRule, 'rule_id', 'rule #')(r, n)} {_target(r, n)}",
@@ -231,7 +233,8 @@ def change_log_page(tenant, filters):
             if kind.page_of is not None:
                 model, pk, _ = kind.page_of(record)
                 wanted.setdefault(model, set()).add(pk)
-    names = live_names(wanted)
+    live = live_names(wanted)
+    names = {**deleted_names(wanted, live), **live}
 
     rows = []
     for when, index, _, record in page:
@@ -239,7 +242,7 @@ def change_log_page(tenant, filters):
         link = None
         if kind.page_of is not None:
             model, pk, url_name = kind.page_of(record)
-            if (model, pk) in names:  # still there (a deleted object has no page)
+            if (model, pk) in live:  # still there (a deleted object has no page)
                 link = reverse(url_name, args=[pk])
         before = previous.get((index, record.previous_id))
         rows.append(
@@ -250,7 +253,7 @@ def change_log_page(tenant, filters):
                 "kind": kind.label,
                 "object": kind.describe(record, names),
                 "link": link,
-                "changes": record_changes(record, before, fields[index], names),
+                "changes": record_changes(record, before, fields[index], names, tenant.currency),
             }
         )
     next_position = None

@@ -193,6 +193,8 @@ def counts(tenant):
 
 
 def home(request):
+    from customers.models import money
+
     tenant = request.tenant
     if tenant is None:
         if request.user.is_staff:
@@ -202,7 +204,7 @@ def home(request):
     items = attention_items(tenant)
     context = {
         "counts": rows,
-        "customer_total": customers["total"] or 0,
+        "customer_total": money(customers["total"] or 0, tenant.currency),
         "attention": [i for i in items if i.count],
         "healthy": [i for i in items if not i.count],
     }

@@ -18,7 +18,7 @@ def test_operator_creates_a_customer_then_a_trunk_fixing_a_wrong_ip_then_blocks_
 ):
     login("op-a")
     page.click(".sidebar >> text=Customers")
-    page.click("text=+ Add Customer")
+    page.click("text=+ Add customer")
     page.fill("#id_name", "Acme Telecom")
     # The searchable country select: typing narrows the list and picks the match.
     selects.search(page, "id_country", "armen")
@@ -96,7 +96,7 @@ def test_destination_description_fills_from_the_dialplan_on_blur(
     page.click("text=View destinations")
     expect(page.locator("table")).to_contain_text("superseded")
     shot(page, "destinations-list")
-    page.click("text=+ Add Destination")
+    page.click("text=+ Add destination")
     # htmx binds the code field's blur on load: typing before that would go unheard.
     page.wait_for_load_state("load")
     page.fill("#id_code", "33")

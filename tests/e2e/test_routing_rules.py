@@ -28,7 +28,7 @@ def test_operator_builds_rule_374_with_two_targets_and_switches_to_priority(
 
     page.goto("/routing/rules/")
     page.get_by_role(
-        "link", name="Add Rule"
+        "link", name="+ Add routing rule"
     ).first.click()  # the header's (the empty list offers one too)
     page.wait_for_url("**/routing/rules/add/")  # loaded: htmx has bound the blur trigger
     settled(page)
