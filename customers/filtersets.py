@@ -77,7 +77,8 @@ class TrunkFilterSet(TenantFilterSet):
     )
     status = django_filters.ChoiceFilter(choices=Trunk.STATUS_CHOICES)
     rate_plan = django_filters.ModelChoiceFilter(queryset=RatePlan.objects.all())
-    dialpeers = django_filters.ChoiceFilter(
+    # Not named "dialpeers": the API schema would type it as the reverse relation (an id).
+    linked = django_filters.ChoiceFilter(
         choices=[("none_active", "No active dialpeer")],
         method="filter_dialpeers",
         empty_label="Dialpeers: any",
@@ -86,7 +87,7 @@ class TrunkFilterSet(TenantFilterSet):
 
     class Meta:
         model = Trunk
-        fields = ["q", "customer", "status", "rate_plan", "dialpeers"]
+        fields = ["q", "customer", "status", "rate_plan", "linked"]
 
     def filter_dialpeers(self, queryset, name, value):
         """A trunk no active dialpeer links routes no call (SPEC §5 step 3)."""

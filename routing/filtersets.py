@@ -135,7 +135,8 @@ class RoutingRuleFilterSet(TenantFilterSet):
         label="Targets",
     )
 
-    dialpeers = django_filters.ChoiceFilter(
+    # Not named "dialpeers": the API schema would type it as the reverse relation (an id).
+    linked = django_filters.ChoiceFilter(
         choices=[("active", "With an active dialpeer"), ("none", "Without dialpeers")],
         method="filter_dialpeers",
         empty_label="Dialpeers: any",

@@ -78,7 +78,7 @@ def attention_items(tenant):
 
     items = []
 
-    params = {"status": "no_traffic", "dialpeers": "active"}
+    params = {"status": "no_traffic", "linked": "active"}
     rules = _filtered(RoutingRuleFilterSet, RoutingRule, params, tenant).select_related("trunk")
     items.append(
         _item(
@@ -93,7 +93,7 @@ def attention_items(tenant):
         )
     )
 
-    params = {"status": Trunk.ACTIVE, "dialpeers": "none_active"}
+    params = {"status": Trunk.ACTIVE, "linked": "none_active"}
     trunks = _filtered(TrunkFilterSet, Trunk, params, tenant).select_related("customer")
     items.append(
         _item(

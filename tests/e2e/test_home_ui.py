@@ -26,7 +26,7 @@ def test_home_shows_what_needs_attention_and_links_to_the_filtered_list(
     shot(page, "home-390")
     page.set_viewport_size({"width": 1400, "height": 900})
     card.get_by_role("link", name="Active trunks with no active dialpeer").click()
-    page.wait_for_url(re.compile(r"/customers/trunks/\?.*dialpeers=none_active"))
+    page.wait_for_url(re.compile(r"/customers/trunks/\?.*linked=none_active"))
     rows = page.locator("#object-table tbody tr")
     assert rows.count() == 2
     assert rows.filter(has_text="bare").first.is_visible()
