@@ -1,13 +1,14 @@
 # The two commands of the README:
 #   make run   – create the venv, migrate the SQLite default, seed the demo, serve on :8000
 #   make test  – the whole test suite (DATABASE_URL picks PostgreSQL, as CI does)
+#   make test-fast – the same without the slow tests (browser, SIP, schemathesis)
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv lint format check bench clean sip-edge
+.PHONY: run test test-fast venv lint format check bench clean sip-edge
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY)"; exit 1; }
@@ -26,6 +27,10 @@ run: venv
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The quick subset: everything but the tests marked slow (browser, SIP, schemathesis).
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -16,7 +16,9 @@ from simple_history.models import HistoricalRecords
 
 from customers.ingress_guard import CONSTRAINT as INGRESS_CONSTRAINT
 from customers.netutils import networks_overlap, normalise_network
-from vmgate.models import TenantOwned, check_same_tenant
+from routing.dialplan import label_for_code
+from vmgate.models import TenantOwned
+from vmgate.tenancy import check_same_tenant
 from vmgate.validators import digits_code, iso_currency, no_nul, tech_prefix_chars
 
 CODEC_CHOICES = [(c, c) for c in ("PCMA", "PCMU", "G729", "G722", "OPUS", "GSM")]
@@ -364,8 +366,6 @@ class Rate(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.description:
-            from routing.dialplan import label_for_code
-
             self.description = label_for_code(self.code)
         super().save(*args, **kwargs)
 

@@ -28,7 +28,9 @@ from customers.filtersets import (
 from customers.forms import BalanceEntryForm, CustomerForm, RateForm, RatePlanForm, TrunkForm
 from customers.models import BalanceEntry, Customer, Rate, RatePlan, Trunk, TrunkNetwork, money
 from customers.tables import CustomerTable, RatePlanTable, RateTable, TrunkTable
+from dialpeers.models import Dialpeer
 from routing.dialplan import label_for_code
+from routing.models import RoutingRule
 from vmgate.history import history_rows
 from vmgate.tenancy import parse_pk, scoped
 from vmgate.views import (
@@ -266,9 +268,6 @@ class BalanceEntryCreateView(TenantMixin, View):
 
 
 def trunks_with_counts(qs):
-    from dialpeers.models import Dialpeer
-    from routing.models import RoutingRule
-
     return qs.annotate(
         ip_count=count_of(TrunkNetwork, "trunk"),
         dialpeer_count=count_of(Dialpeer, "trunk"),

@@ -6,7 +6,8 @@ from django.urls import NoReverseMatch, reverse
 from simple_history.models import HistoricalRecords
 
 from routing.models import code_display
-from vmgate.models import TenantOwned, check_same_tenant
+from vmgate.models import TenantOwned
+from vmgate.tenancy import check_same_tenant
 from vmgate.validators import no_nul
 
 

@@ -5,6 +5,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 
 from customers.models import Trunk
+from dialpeers.models import Dialpeer
 from routing.models import Network, RoutingCheck, RoutingRule, RoutingTarget, VMGateClient
 from routing.queries import code_prefix_q, has_targets, has_usable_target, subquery_count
 from vmgate.filtersets import TenantFilterSet
@@ -151,8 +152,6 @@ class RoutingRuleFilterSet(TenantFilterSet):
         return search_rules(qs, value)
 
     def filter_dialpeers(self, qs, name, value):
-        from dialpeers.models import Dialpeer
-
         linked = Dialpeer.objects.filter(rule_id=OuterRef("pk"))
         if value == "active":
             return qs.filter(Exists(linked.filter(is_active=True)))

@@ -6,8 +6,10 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from simple_history.models import HistoricalRecords
 
+from routing.dialplan import label_for_code
 from routing.sip_uri import validate_sip_uri
-from vmgate.models import TenantOwned, check_same_tenant
+from vmgate.models import TenantOwned
+from vmgate.tenancy import check_same_tenant
 from vmgate.validators import digits_code, no_nul
 
 
@@ -189,8 +191,6 @@ class RoutingRule(TenantOwned):
 
     def save(self, *args, **kwargs):
         if not self.label:
-            from routing.dialplan import label_for_code
-
             self.label = label_for_code(self.code)
         super().save(*args, **kwargs)
 
@@ -200,9 +200,7 @@ class RoutingRule(TenantOwned):
             raise ValidationError(errors)
         if not self.pk or "\x00" in (self.code or ""):
             return
-        from dialpeers.models import Dialpeer
-
-        links = Dialpeer.objects.filter(rule_id=self.pk).select_related("trunk")
+        links = self.dialpeers.select_related("trunk")
         if self.trunk_id:
             elsewhere = [d for d in links if d.trunk_id != self.trunk_id]
             if elsewhere:
@@ -214,7 +212,9 @@ class RoutingRule(TenantOwned):
         for d in links:
             if not d.is_active:
                 continue
-            other = Dialpeer.same_code_on_trunk(d.trunk_id, self.code, exclude_rule=self.pk)
+            other = self.dialpeers.model.same_code_on_trunk(
+                d.trunk_id, self.code, exclude_rule=self.pk
+            )
             if other is not None:
                 clashes.append((d, other))
         if clashes:

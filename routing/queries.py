@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Concat
 
+from dialpeers.models import Dialpeer
 from routing.models import RoutingTarget, SimSlot, VMGateClient
 
 READY = VMGateClient.READY
@@ -66,8 +67,6 @@ def has_targets():
 
 def annotate_rules(qs):
     """Rules with their targets summary, traffic state and dialpeer count."""
-    from dialpeers.models import Dialpeer
-
     return qs.select_related("trunk__customer").annotate(
         trunk_label=Concat(F("trunk__customer__name"), Value(" / "), F("trunk__name")),
         n_networks=subquery_count(rule_targets(Q(network__isnull=False))),

@@ -19,7 +19,7 @@ from customers.forms import dependent_trunk_select
 from customers.models import Customer, Trunk
 from customers.options import trunk_label
 from dialpeers.models import Dialpeer
-from routing.checks import record_result
+from routing.checks.running import record_result
 from routing.dialplan import TYPED_SEPARATORS
 from routing.engine import IngressError, parse_source_ip, route_call
 from routing.models import RoutingCheck, RoutingRule

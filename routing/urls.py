@@ -1,6 +1,7 @@
 from django.urls import path
 
-from routing import checks, options, testcall, views
+from routing import options, testcall, views
+from routing.checks import views as checks
 
 app_name = "routing"
 urlpatterns = [

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.views import View
 
+from routing.dialplan import label_for_code
 from routing.filtersets import NetworkFilterSet, RoutingRuleFilterSet, VMGateClientFilterSet
 from routing.forms import (
     KIND_FIELDS,
@@ -231,8 +232,6 @@ class RuleFormMixin:
     template_name = "routing/routingrule_form.html"
 
     def get_context_data(self, **kwargs):
-        from routing.dialplan import label_for_code
-
         ctx = super().get_context_data(**kwargs)
         form = ctx["form"]
         if form.is_bound:
@@ -277,8 +276,6 @@ def label_field(request):
     The dialplan label replaces the label only while it is empty or still the previous
     automatic one, so a label the operator typed is never overwritten.
     """
-    from routing.dialplan import label_for_code
-
     code = request.GET.get("code", "").strip()
     label = request.GET.get("label", "")
     previous_auto = request.GET.get("label_auto", "")

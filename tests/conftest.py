@@ -18,6 +18,17 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+#: What ``make test-fast`` leaves out (``-m "not slow"``); ``make test`` runs everything.
+SLOW = ("tests/e2e/", "tests/sip/", "tests/api/test_schemathesis.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.path.as_posix()
+        if any(("/" + part) in path for part in SLOW):
+            item.add_marker(pytest.mark.slow)
+
+
 from tests.factories import MembershipFactory, TenantFactory, UserFactory  # noqa: E402
 
 

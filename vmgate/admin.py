@@ -4,6 +4,7 @@ from django.http import HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
 from vmgate.models import Membership, Tenant
+from vmgate.views import CONFLICT_MESSAGE
 
 
 @admin.register(Tenant)
@@ -49,8 +50,6 @@ class ConflictSafeAdminMixin:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except IntegrityError:
-            from vmgate.views import CONFLICT_MESSAGE
-
             self.message_user(request, f"Nothing was saved. {CONFLICT_MESSAGE}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 

@@ -64,24 +64,6 @@ class TenantOwned(models.Model):
         abstract = True
 
 
-def check_same_tenant(tenant_id, **related):
-    """Validation errors for related rows that belong to another tenant.
-
-    ``related`` maps a field name to a row (or None). Another tenant's row reads exactly
-    like a missing one: the message is Django's "Select a valid choice".
-    """
-    from vmgate.tenancy import tenant_of
-
-    errors = {}
-    for field, obj in related.items():
-        if obj is None:
-            continue
-        other = tenant_of(obj)
-        if tenant_id is None or other is None or other.pk != tenant_id:
-            errors[field] = INVALID_CHOICE
-    return errors
-
-
 class APIToken(models.Model):
     """A named API key of one user. Only a SHA-256 hash of the key is stored.
 

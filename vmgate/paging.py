@@ -36,6 +36,8 @@ from collections.abc import Sequence
 from django.core.paginator import Paginator
 from django.db.models.query import ModelIterable
 
+from vmgate.models import UserPreference
+
 PER_PAGE_CHOICES = (25, 50, 100, 250)
 DEFAULT_PER_PAGE = PER_PAGE_CHOICES[0]
 PAGE_FIELD, PER_PAGE_FIELD, SORT_FIELD = "page", "per_page", "sort"
@@ -85,8 +87,6 @@ def paginate(table, request=None, per_page=None):
 def per_page_for(request):
     """The per-page size for this request: a valid ``?per_page=`` (remembered for the user),
     else the user's remembered choice, else :data:`DEFAULT_PER_PAGE`."""
-    from vmgate.models import UserPreference
-
     user = getattr(request, "user", None)
     wanted = per_page_choice(request.GET.get(PER_PAGE_FIELD))
     if user is None or not user.is_authenticated:

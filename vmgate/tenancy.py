@@ -9,6 +9,8 @@ raises instead of returning unscoped rows.
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
 
+from vmgate.models import INVALID_CHOICE, Membership
+
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 MAX_PK = 2**63 - 1
 
@@ -63,6 +65,22 @@ def tenant_of(obj):
     return value
 
 
+def check_same_tenant(tenant_id, **related):
+    """Validation errors for related rows that belong to another tenant.
+
+    ``related`` maps a field name to a row (or None). Another tenant's row reads exactly
+    like a missing one: the message is Django's "Select a valid choice".
+    """
+    errors = {}
+    for field, obj in related.items():
+        if obj is None:
+            continue
+        other = tenant_of(obj)
+        if tenant_id is None or other is None or other.pk != tenant_id:
+            errors[field] = INVALID_CHOICE
+    return errors
+
+
 class TenantMiddleware:
     """Sets ``request.tenant`` and ``request.membership`` for logged-in operators.
 
@@ -82,8 +100,6 @@ class TenantMiddleware:
         request.membership = None
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            from vmgate.models import Membership
-
             membership = Membership.objects.select_related("tenant").filter(user=user).first()
             if membership is not None:
                 request.membership = membership

@@ -17,6 +17,13 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 
+from customers.filtersets import CustomerFilterSet, TrunkFilterSet
+from customers.models import Customer, RatePlan, Trunk
+from dialpeers.models import Dialpeer
+from routing.checks.filtersets import RoutingCheckListFilterSet
+from routing.filtersets import RoutingRuleFilterSet, VMGateClientFilterSet
+from routing.models import Network, RoutingCheck, RoutingRule, VMGateClient
+from routing.testcall import prefill_url
 from vmgate.tenancy import scoped
 
 #: How many rows of each attention item the home page names (the link shows them all).
@@ -69,13 +76,6 @@ def call_refusal_text(customer, currency):
 
 
 def attention_items(tenant):
-    from customers.filtersets import CustomerFilterSet, TrunkFilterSet
-    from customers.models import Customer, Trunk
-    from routing.checks import RoutingCheckListFilterSet
-    from routing.filtersets import RoutingRuleFilterSet, VMGateClientFilterSet
-    from routing.models import RoutingCheck, RoutingRule, VMGateClient
-    from routing.testcall import prefill_url
-
     items = []
 
     params = {"status": "no_traffic", "linked": "active"}
@@ -174,10 +174,6 @@ def attention_items(tenant):
 
 def counts(tenant):
     """(label, count, list url) of each kind; the customers' count comes with their total."""
-    from customers.models import Customer, RatePlan, Trunk
-    from dialpeers.models import Dialpeer
-    from routing.models import Network, RoutingRule, VMGateClient
-
     customers = scoped(Customer, tenant).aggregate(n=Count("pk"), total=Sum("balance"))
     rows = [("Customers", customers["n"], reverse("customers:customer_list"))]
     for label, model, url_name in [

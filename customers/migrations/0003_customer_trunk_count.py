@@ -3,6 +3,8 @@ backfilled here, with an index for the customers list sorted by it."""
 
 from django.db import migrations, models
 
+from customers import trunk_count
+
 # SQLite's schema editor adds a NOT NULL column by rebuilding the table, which would drop
 # the triggers other apps keep on customers_customer (routing's change log). A plain
 # ADD COLUMN with a constant default does the same job and keeps them.
@@ -41,14 +43,10 @@ def drop_column(apps, schema_editor):
 
 
 def install_triggers(apps, schema_editor):
-    from customers import trunk_count
-
     trunk_count.install(schema_editor)  # also counts the existing trunks
 
 
 def uninstall_triggers(apps, schema_editor):
-    from customers import trunk_count
-
     trunk_count.uninstall(schema_editor)
 
 

@@ -5,16 +5,14 @@ customers/ingress_guard.py. Nothing changes on SQLite."""
 
 from django.db import migrations
 
+from customers import ingress_guard
+
 
 def install(apps, schema_editor):
-    from customers import ingress_guard
-
     ingress_guard.install(schema_editor)
 
 
 def uninstall(apps, schema_editor):
-    from customers import ingress_guard
-
     ingress_guard.uninstall(schema_editor)
 
 

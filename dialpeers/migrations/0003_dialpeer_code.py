@@ -4,16 +4,14 @@ trunk" in the database."""
 
 from django.db import migrations, models
 
+from dialpeers import rule_code
+
 
 def install_triggers(apps, schema_editor):
-    from dialpeers import rule_code
-
     rule_code.install(schema_editor)  # also backfills, and refuses data that breaks the rule
 
 
 def uninstall_triggers(apps, schema_editor):
-    from dialpeers import rule_code
-
     rule_code.uninstall(schema_editor)
 
 

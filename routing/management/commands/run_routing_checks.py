@@ -6,7 +6,7 @@ gate on a dialplan change. An unknown tenant slug exits 2.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from routing.checks import run_checks
+from routing.checks.running import run_checks
 from routing.models import RoutingCheck
 from vmgate.models import Tenant
 

@@ -8,6 +8,7 @@ an operator login, then calls them. Other areas add their own options and a call
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from bench.gen_customers import generate
 from vmgate.models import Membership, Tenant
 
 
@@ -25,8 +26,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        from bench.gen_customers import generate
-
         slug = opts["tenant"]
         tenant, _ = Tenant.objects.get_or_create(slug=slug, defaults={"name": f"Tenant {slug}"})
         username = opts["operator"] or f"{slug}-op"
