@@ -80,7 +80,8 @@ def route_call(tenant, *, called_number, trunk=None, source_ip=None, at=None, ex
     advances the round-robin. Raises :class:`IngressError` for a malformed ingress
     (both/neither given, an unparsable IP, a trunk of another tenant or a missing one).
     """
-    if tenant is None or getattr(tenant, "pk", None) is None:
+    tenant_id = getattr(tenant, "pk", None)
+    if tenant_id is None:
         raise IngressError("A tenant is required.")
     if (trunk is None) == (source_ip is None):
         raise IngressError("Give exactly one of trunk and source_ip.")
@@ -92,11 +93,11 @@ def route_call(tenant, *, called_number, trunk=None, source_ip=None, at=None, ex
             trunk_id = trunk
         else:
             trunk_id = getattr(trunk, "pk", None)
-            if trunk_id is None or getattr(trunk, "tenant_id", tenant.pk) != tenant.pk:
+            if trunk_id is None or getattr(trunk, "tenant_id", tenant_id) != tenant_id:
                 raise IngressError("Unknown trunk.")
     ip = parse_source_ip(source_ip) if source_ip is not None else None
     at = normalise_at(at)
-    source = index.get_index(tenant.pk)
+    source = index.get_index(tenant_id)
     if explain:
         currency = getattr(tenant, "currency", "")
         return decide(source, called_number, trunk_id, ip, at, True, currency)

@@ -215,7 +215,7 @@ def pick_link(number, table, lengths, trunk_id, customer_id):
                 and (link.customer_id is None or link.customer_id == customer_id)
                 and (link.rule_trunk_id is None or link.rule_trunk_id == trunk_id)
             ):
-                key = rank_key(link)
+                key = (0 if link.rule_trunk_id else 1, link.dialpeer_id)  # rank_key
                 if best is None or key < best_key:
                     best, best_key = link, key
         if best is not None:
@@ -419,7 +419,7 @@ class RoundRobin:
 round_robin = RoundRobin()
 
 
-def rule_targets(source, detail, rotation):
+def rule_targets(source, detail, rotation, skipped_too=False):
     """Step 8 for a rule: ``(ordered targets, skipped)``.
 
     The expansion (which clients are usable) depends only on the rule's targets and the
@@ -438,9 +438,10 @@ def rule_targets(source, detail, rotation):
         detail.version = version
     if detail.ordered is not None:
         ordered, dupes = detail.ordered
-        return list(ordered), detail.skipped + dupes
-    ordered, dupes = order_targets(PRIORITY, detail.entries, rotation)
-    return ordered, detail.skipped + dupes
+        ordered = list(ordered)
+    else:
+        ordered, dupes = order_targets(PRIORITY, detail.entries, rotation)
+    return ordered, (detail.skipped + dupes if skipped_too else None)
 
 
 # --- rates (step 9) ------------------------------------------------------------------------
@@ -502,15 +503,13 @@ class Call:
     """One decision in progress: the input, the source, the trace and what the steps
     found so far (the decision ``d`` carries what the answer shows)."""
 
-    __slots__ = ("source", "d", "raw", "trunk_id", "ip", "at", "trace", "containing")
-    __slots__ += ("trunk", "customer", "rest", "number", "detail", "tenant_id")
+    # What the steps fill in later starts as these class attributes (a live decision
+    # builds one Call per call: fewer assignments, and a plain __dict__ is as fast here).
+    containing = trunk = customer = number = detail = None
 
     def __init__(self, source, d, raw, trunk_id, ip, at, trace):
         self.source, self.d, self.raw = source, d, raw
         self.trunk_id, self.ip, self.at, self.trace = trunk_id, ip, at, trace
-        self.tenant_id = source.tenant_id
-        self.containing = self.trunk = self.customer = self.rest = None
-        self.number = self.detail = None
 
 
 def step_source(c):
@@ -533,7 +532,7 @@ def step_source(c):
 def step_number(c):
     """1. Number syntax (the raw number; the rest after the tech prefix in 2c)."""
     raw = c.raw
-    if not raw_number_ok(raw):
+    if not (isinstance(raw, str) and _RAW_NUMBER.fullmatch(raw)):  # raw_number_ok
         if not isinstance(raw, str):
             c.d.called_number = repr(raw)
         if c.trace:
@@ -582,7 +581,8 @@ def step_tech_prefix(c):
     trunk, d = c.trunk, c.d
     d.trunk = trunk
     d.customer = c.customer = c.source.customers.get(trunk.customer_id)
-    rest = strip_tech_prefix(c.raw, trunk.tech_prefix)
+    prefix = trunk.tech_prefix
+    rest = c.raw[len(prefix) :] if c.raw.startswith(prefix) else None  # strip_tech_prefix
     if rest is None:
         if c.trace:
             c.trace.step(
@@ -591,7 +591,8 @@ def step_tech_prefix(c):
                 f"{c.raw} does not start with the trunk's tech prefix {trunk.tech_prefix}",
             )
         return TECH_PREFIX_MISMATCH
-    number = stripped_digits(rest)
+    m = _STRIPPED_NUMBER.fullmatch(rest)  # stripped_digits
+    number = m.group(1) if m else None
     if number is None:
         if c.trace:
             c.trace.step(
@@ -700,11 +701,11 @@ def _trace_candidates(c, table, winner):
 def step_targets(c):
     """8. The winning rule's usable targets, in order."""
     rule = c.detail.ref
-    key = (c.tenant_id, rule.id)
+    key = (c.source.tenant_id, rule.id)
     rotation = (
         (lambda prio, n: round_robin.offset((*key, prio))) if rule.assignment == PRIORITY else None
     )
-    ordered, skipped = rule_targets(c.source, c.detail, rotation)
+    ordered, skipped = rule_targets(c.source, c.detail, rotation, c.trace is not None)
     d = c.d
     d.targets = ordered
     if c.trace:
@@ -768,7 +769,7 @@ STEPS = (
     ("rate", "9. Rate", step_rate),
 )
 TITLES = {key: title for key, title, _ in STEPS}
-_RUN = tuple((key, step) for key, _, step in STEPS if step is not None)
+_RUN = tuple(step for _, _, step in STEPS if step is not None)
 _EMPTY_ROUTES = ({}, ())
 
 
@@ -780,15 +781,15 @@ def decide(source, raw, trunk_id, ip, at, explain=False, currency=""):
     d = RouteDecision(called_number=raw, at=at, explain=explain)
     trace = Trace(d, currency) if explain else None
     c = Call(source, d, raw, trunk_id, ip, at, trace)
-    for key, step in _RUN:
+    for step in _RUN:
         reason = step(c)
         if reason is not None:
             if trace:
-                last = d.steps[-1].key if d.steps else key
-                trace.not_reached(last)
+                trace.not_reached(d.steps[-1].key)
             return finish(d, reason)
     finish(d, ROUTED)
     if not explain and c.detail.ref.assignment == PRIORITY:
         rule_id = c.detail.ref.id
-        round_robin.advance({(c.tenant_id, rule_id, t.priority) for t in d.targets})
+        tenant_id = source.tenant_id
+        round_robin.advance({(tenant_id, rule_id, t.priority) for t in d.targets})
     return d
