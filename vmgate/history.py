@@ -10,6 +10,9 @@ query per row. The result feeds ``templates/generic/_history.html``::
 
 from django.db import models
 
+from customers.models import money
+from routing.models import RoutingRule, rule_display
+
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 EMPTY = "—"
 
@@ -46,8 +49,6 @@ def _display(field, value, fk_names, currency=""):
     if isinstance(field, models.ForeignKey):
         return fk_names.get((field.related_model, value), f"#{value}")
     if isinstance(field, models.DecimalField) and _is_money(field):
-        from customers.models import money
-
         return money(value, currency)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
@@ -88,8 +89,6 @@ def deleted_names(wanted, live):
     """{(model, pk): "name (deleted)"} for the rows of ``wanted`` that no longer exist,
     named from their last history record (one query per model that lost rows), so a
     change never reads "network #11" for a network that was removed."""
-    from routing.models import RoutingRule, rule_display
-
     names = {}
     for model, ids in wanted.items():
         missing = {pk for pk in ids if (model, pk) not in live}

@@ -18,7 +18,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 
 from customers.filtersets import CustomerFilterSet, TrunkFilterSet
-from customers.models import Customer, RatePlan, Trunk
+from customers.models import Customer, RatePlan, Trunk, money
 from dialpeers.models import Dialpeer
 from routing.checks.filtersets import RoutingCheckListFilterSet
 from routing.filtersets import RoutingRuleFilterSet, VMGateClientFilterSet
@@ -189,8 +189,6 @@ def counts(tenant):
 
 
 def home(request):
-    from customers.models import money
-
     tenant = request.tenant
     if tenant is None:
         if request.user.is_staff:
