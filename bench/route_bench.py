@@ -289,7 +289,7 @@ def main():
             f"p99 {percentile(lat, 99) / 1e6:.2f} ms, max {lat[-1] / 1e6:.2f} ms"
         )
 
-    vis = edit_visibility(tenant, args.visibility_rounds)
+    vis = edit_visibility(tenant, args.visibility_rounds) if args.visibility_rounds else [0.0]
     print(
         "edit → visible in this process (commit in a second process): "
         + ", ".join(f"{v * 1000:.0f} ms" for v in vis)
