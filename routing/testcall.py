@@ -141,7 +141,9 @@ def last_change(model, pk):
         return None
     return {
         "when": record.history_date,
-        "who": record.history_user.get_username() if record.history_user else "unknown",
+        # Only a change made through a request knows its author; say nothing rather than
+        # "by unknown" for one made by a script or the seed data.
+        "who": record.history_user.get_username() if record.history_user else "",
         "action": {"+": "created", "~": "changed", "-": "deleted"}.get(record.history_type, ""),
     }
 

@@ -16,6 +16,17 @@ from tests.factories import (
 )
 from tests.vmgate.test_changelog import rows
 
+
+def _url(obj):
+    from django.urls import reverse
+
+    from customers.models import Rate
+
+    if isinstance(obj, Rate):  # no get_absolute_url on Rate
+        return reverse("customers:rate_detail", args=[obj.pk])
+    return obj.get_absolute_url()
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -81,3 +92,24 @@ def test_the_customers_list_states_the_billing_type_once(op_client, tenant):
     row = body.split('data-pk="', 1)[1].split("</tr>", 1)[0]
     assert row.lower().count("prepaid") == 1
     assert "12.50 USD" in row
+
+
+def test_test_call_omits_the_author_of_a_change_no_login_made(op_client, tenant):
+    from tests.factories import build_route_world
+
+    w = build_route_world(tenant)  # made by factories: no history user
+    body = op_client.get(
+        f"/routing/test-call/?customer={w['customer'].pk}&trunk={w['trunk'].pk}"
+        "&called_number=9937412345"
+    ).content.decode()
+    assert "last created" in body and "by unknown" not in body
+
+
+@pytest.mark.parametrize("name", ["plan", "rate", "network", "gw_a", "rule", "dialpeer", "trunk"])
+def test_history_is_a_tab_on_every_detail_page(op_client, tenant, name):
+    from tests.vmgate.portal_world import build_portal_world
+
+    w = build_portal_world(tenant)
+    body = op_client.get(_url(w[name])).content.decode()
+    assert 'data-bs-target="#tab-history"' in body and 'id="tab-history"' in body
+    assert '<h2 class="h5 mt-4">History</h2>' not in body
