@@ -85,7 +85,8 @@ done
 echo "== kamailio ($CHILDREN children) on udp:127.0.0.1:$SIP_PORT"
 "$PY" deploy/kamailio/render.py "$OUT/kamailio" --listen "127.0.0.1:$SIP_PORT" \
   --api-url "http://127.0.0.1:$HTTP_PORT" --token-file "$OUT/token" \
-  --db-url "$DATABASE_URL" --children "$CHILDREN" --pike-density 1000000 >/dev/null
+  --db-url "$DATABASE_URL" --tenant-id "$(cat "$OUT/tenant_id")" \
+  --children "$CHILDREN" --pike-density 1000000 >/dev/null
 kamailio -f "$OUT/kamailio/kamailio.cfg" -m "$SHM_MB" -DD -E >"$OUT/kamailio.log" 2>&1 </dev/null &
 pids+=($!)
 KAMAILIO_PID=$!

@@ -71,6 +71,9 @@ def prepare(out: Path, wanted: int) -> None:
     with os.fdopen(fd, "w") as f:
         f.write(key + "\n")
     (out / "state.json").write_text(json.dumps(state))
+    # the SIP edge's group of authorized sources (render.py --tenant-id): the app runs with
+    # DJANGO_DEBUG=0 here, where GET /api/v1/me/ over plain HTTP is redirected to HTTPS
+    (out / "tenant_id").write_text(f"{tenant.pk}\n")
 
     codes = list(
         Dialpeer.objects.filter(trunk=trunk, is_active=True, rule__is_active=True)

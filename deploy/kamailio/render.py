@@ -202,7 +202,10 @@ def parse_args(argv=None):
         try:
             args.tenant_id = tenant_of_token(args.api_url, args.token)
         except (OSError, ValueError, KeyError) as exc:
-            p.error(f"could not ask the API for the token's tenant ({exc}); give --tenant-id")
+            p.error(
+                f"could not ask the API for the token's tenant ({exc}); give --tenant-id "
+                "(an app with DJANGO_DEBUG=0 redirects plain HTTP to HTTPS except the route API)"
+            )
     if args.tenant_id < 1:
         p.error("--tenant-id must be at least 1")
     return args
