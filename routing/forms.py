@@ -8,7 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.models import inlineformset_factory
+from django.forms.models import BaseInlineFormSet, inlineformset_factory
 from django.urls import reverse, reverse_lazy
 
 from routing.models import Network, RoutingRule, RoutingTarget, SimSlot, VMGateClient
@@ -102,10 +102,21 @@ class SimSlotForm(HighlightErrorsMixin, forms.ModelForm):
         return super().has_changed()
 
 
+class BaseSimSlotFormSet(BaseInlineFormSet):
+    """SIM slot rows: a position given twice is said in plain words, on the repeated row."""
+
+    def get_unique_error_message(self, unique_check):
+        return "Each position may appear once."
+
+    def get_form_error(self):
+        return "This position is already listed above."
+
+
 SimSlotFormSet = inlineformset_factory(
     VMGateClient,
     SimSlot,
     form=SimSlotForm,
+    formset=BaseSimSlotFormSet,
     extra=0,
     max_num=8,
     validate_max=True,

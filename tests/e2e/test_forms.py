@@ -255,7 +255,7 @@ CASES = {
             "inline row": (
                 [fill("slots-1-position", "1")],
                 "slots-1-position",
-                "",
+                "already listed",
             ),
         },
     ),

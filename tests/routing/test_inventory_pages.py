@@ -85,7 +85,9 @@ def test_two_slots_at_one_position_are_refused(op_client, tenant):
         reverse("routing:vmgateclient_add"), client_data(network, **{"slots-1-position": "1"})
     )
     assert response.status_code == 200
-    assert "Please correct the duplicate data for position." in response.content.decode()
+    body = response.content.decode()
+    assert "Each position may appear once." in body
+    assert "This position is already listed above." in body
     assert not VMGateClient.objects.filter(tenant=tenant).exists()
 
 
