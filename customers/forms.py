@@ -63,10 +63,16 @@ class CustomerForm(TenantModelForm):
         model = Customer
         fields = ["name", "country", "email", "phone", "billing_type", *POSTPAID_FIELDS]
         # 250 countries are rendered and filtered in the browser by the same control.
-        widgets = {"country": FastSelect(attrs={"data-search-select": "", "data-allow-empty": "1"})}
+        widgets = {
+            "country": FastSelect(
+                attrs={"data-search-select": "", "data-placeholder": "Type a country…"}
+            )
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        country = self.fields["country"]
+        country.widget.attrs["data-allow-empty"] = "0" if country.required else "1"
         balance = self.instance.balance if self.instance.pk else 0
         currency = self.tenant.currency
         self.helper = _no_form_tag_helper(
