@@ -9,7 +9,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import DataError, connection, models, transaction
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When, Window
 from django.db.models.functions import Lead, Lower
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -17,6 +16,7 @@ from simple_history.models import HistoricalRecords
 from customers.ingress_guard import CONSTRAINT as INGRESS_CONSTRAINT
 from customers.netutils import networks_overlap, normalise_network
 from routing.dialplan import label_for_code
+from vmgate.links import url_or_blank
 from vmgate.models import TenantOwned
 from vmgate.tenancy import check_same_tenant
 from vmgate.validators import digits_code, iso_currency, no_nul, tech_prefix_chars
@@ -68,13 +68,6 @@ def balance_refusal(customer, currency=""):
         f"Its {terms} = {money(headroom, currency)}: "
         "a postpaid customer needs more than 0 to spend."
     )
-
-
-def _url(name, pk):
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return ""
 
 
 class Customer(TenantOwned):
@@ -156,7 +149,7 @@ class Customer(TenantOwned):
         return self.name
 
     def get_absolute_url(self):
-        return _url("customers:customer_detail", self.pk)
+        return url_or_blank("customers:customer_detail", self.pk)
 
     def clean(self):
         # A malformed value (a NUL byte) already has its field error; PostgreSQL would
@@ -229,7 +222,7 @@ class RatePlan(TenantOwned):
         return self.name
 
     def get_absolute_url(self):
-        return _url("customers:rateplan_detail", self.pk)
+        return url_or_blank("customers:rateplan_detail", self.pk)
 
 
 class RateQuerySet(models.QuerySet):
@@ -436,7 +429,7 @@ class Trunk(TenantOwned):
     _pending_networks = None
 
     def get_absolute_url(self):
-        return _url("customers:trunk_detail", self.pk)
+        return url_or_blank("customers:trunk_detail", self.pk)
 
     def clean(self):
         errors = check_same_tenant(
@@ -718,7 +711,7 @@ class BalanceEntry(models.Model):
             self.customer.balance = self.balance_after
 
     def get_absolute_url(self):
-        url = _url("customers:customer_detail", self.customer_id)
+        url = url_or_blank("customers:customer_detail", self.customer_id)
         return f"{url}?tab=balance" if url else ""
 
     def clean(self):

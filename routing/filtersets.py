@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from customers.models import Trunk
 from dialpeers.models import Dialpeer
+from routing.dialplan import CATCH_ALL
 from routing.models import Network, RoutingCheck, RoutingRule, RoutingTarget, VMGateClient
 from routing.queries import code_prefix_q, has_targets, has_usable_target, subquery_count
 from vmgate.filtersets import TenantFilterSet
@@ -90,7 +91,7 @@ def search_rules(qs, value):
         return qs
     if value.isascii() and value.isdigit():
         return qs.filter(code_prefix_q(value)) if len(value) <= 15 else qs.none()
-    if value in ("*", "* (any)", "any"):
+    if value in ("*", CATCH_ALL, "any"):
         return qs.filter(code="")
     return qs.filter(label__icontains=value)
 

@@ -3,27 +3,20 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.urls import NoReverseMatch, reverse
 from simple_history.models import HistoricalRecords
 
-from routing.dialplan import label_for_code
+from routing.dialplan import CATCH_ALL, label_for_code
 from routing.sip_uri import validate_sip_uri
+from vmgate.links import url_or_blank
 from vmgate.models import TenantOwned
 from vmgate.tenancy import check_same_tenant
 from vmgate.validators import digits_code, no_nul
 
 
-def _url(name, pk):
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return ""
-
-
 def code_display(code, label):
     """How an operator reads a rule: ``374 — Armenia`` or ``* (any)``."""
     if not code:
-        return "* (any)"
+        return CATCH_ALL
     return f"{code} — {label}" if label else code
 
 
@@ -55,7 +48,7 @@ class Network(TenantOwned):
         return self.name
 
     def get_absolute_url(self):
-        return _url("routing:network_detail", self.pk)
+        return url_or_blank("routing:network_detail", self.pk)
 
 
 class VMGateClient(TenantOwned):
@@ -101,7 +94,7 @@ class VMGateClient(TenantOwned):
         return self.name
 
     def get_absolute_url(self):
-        return _url("routing:vmgateclient_detail", self.pk)
+        return url_or_blank("routing:vmgateclient_detail", self.pk)
 
     def clean(self):
         errors = check_same_tenant(
@@ -187,7 +180,7 @@ class RoutingRule(TenantOwned):
         return rule_display(self.code, self.label, self.trunk if self.trunk_id else None)
 
     def get_absolute_url(self):
-        return _url("routing:routingrule_detail", self.pk)
+        return url_or_blank("routing:routingrule_detail", self.pk)
 
     def save(self, *args, **kwargs):
         if not self.label:
@@ -219,7 +212,7 @@ class RoutingRule(TenantOwned):
                 clashes.append((d, other))
         if clashes:
             text = "; ".join(
-                f"trunk {d.trunk.name} already routes code {self.code or '* (any)'} through "
+                f"trunk {d.trunk.name} already routes code {self.code or CATCH_ALL} through "
                 f"dialpeer “{o.name}”"
                 for d, o in clashes[:5]
             )

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from routing.dialplan import CATCH_ALL
 from routing.models import Network, RoutingRule, VMGateClient
 from routing.queries import targets_summary
 from vmgate.tables import ActionsColumn, BadgeColumn, PagedTable, RowAction
@@ -124,7 +125,7 @@ class RoutingRuleTable(PagedTable):
         row_attrs = {"data-pk": lambda record: record.pk}
 
     def render_code(self, record):
-        return record.code or "* (any)"
+        return record.code or CATCH_ALL
 
     def render_trunk(self, record):
         if not record.trunk_id:

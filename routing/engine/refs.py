@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from customers.models import balance_refusal
-from routing.dialplan import CATCH_ALL
+from routing.models import code_display
 from vmgate.links import url_or_blank
 
 # --- outcomes ------------------------------------------------------------------------------
@@ -82,13 +82,6 @@ def money_text(value):
         frac = frac.rstrip("0").ljust(2, "0")
         text = f"{whole}.{frac}"
     return text
-
-
-def code_display(code, label):
-    """How an operator reads a code: ``374 — Armenia``, ``374`` or ``* (any)``."""
-    if not code:
-        return CATCH_ALL
-    return f"{code} — {label}" if label else code
 
 
 # --- snapshots -----------------------------------------------------------------------------
