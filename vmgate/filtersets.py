@@ -14,6 +14,9 @@ class TenantFilterSet(django_filters.FilterSet):
         super().__init__(*args, request=request, **kwargs)
         tenant = tenant or getattr(request, "tenant", None)
         for name, f in self.filters.items():
+            # A field built on the class's filter (the API schema builds them) is copied into
+            # every instance: drop it, so this instance's tenant and labels take effect.
+            f.__dict__.pop("_field", None)
             qs = f.extra.get("queryset")
             if qs is not None and not callable(qs) and is_tenant_model(qs.model):
                 f.extra["queryset"] = scoped(qs, tenant)
