@@ -437,9 +437,9 @@ def test_same_code_and_duplicate_refusals_read_on_screen_naming_the_other_dialpe
         page.wait_for_load_state("networkidle")
 
     # Another rule with the same code on the same trunk: refused under the rule field.
-    attempt("Acme → Armenia 2", "374 — Armenia · this trunk only", "374")
+    attempt("Acme → Armenia 2", "374 — Armenia (trunk Acme Telecom / acme-main)", "374")
     message = error_next_to(page, "rule")
-    assert selects.chosen(page, "id_rule") == "374 — Armenia · this trunk only"
+    assert selects.chosen(page, "id_rule") == "374 — Armenia (trunk Acme Telecom / acme-main)"
     assert "Acme → Armenia" in message and "374" in message and "acme-main" in message
     assert_every_error_visible(page)
     shoot(page, shot, "dialpeer-same-code-refused")
