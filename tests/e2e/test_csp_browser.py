@@ -1,4 +1,4 @@
-"""The portal under its enforced Content-Security-Policy in Chromium: the main pages open,
+"""(Lives in tests/e2e to share its one Chromium session.) The portal under its enforced Content-Security-Policy in Chromium: the main pages open,
 their scripts work (search as you type, the SIM-slot row button, the Swagger UI) and the
 browser reports no CSP violation — neither a console message nor a securitypolicyviolation
 event. (The e2e suite's contexts bypass the CSP for Playwright's eval-based waits; this
