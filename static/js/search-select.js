@@ -56,8 +56,13 @@
       });
   }
 
+  function busy(ts, on) {
+    ts.wrapper.setAttribute("aria-busy", on ? "true" : "false");
+  }
+
   function reload(ts, select) {
     var chosen = ts.getValue();
+    busy(ts, true);
     fetchOptions(select, "").then(function (options) {
       var values = options.map(function (o) { return o.value; }).filter(Boolean);
       if (chosen && values.indexOf(chosen) < 0) ts.clear(); // fires "change": dependents follow
@@ -68,7 +73,8 @@
         ts.setValue(values[0]); // fires "change"
       }
       ts.refreshOptions(false);
-    });
+      busy(ts, false);
+    }, function () { busy(ts, false); });
   }
 
   function init(select) {
@@ -95,8 +101,8 @@
         load: function (query, callback) {
           var ts = this;
           fetchOptions(select, query).then(
-            function (options) { ts.clearOptions(); callback(options); },
-            function () { callback(); }
+            function (options) { ts.clearOptions(); callback(options); busy(ts, false); },
+            function () { callback(); busy(ts, false); }
           );
         },
       });
@@ -110,6 +116,13 @@
     if (remote) {
       // Every search asks the endpoint again (its answer depends on other fields too).
       ts.canLoad = function () { return true; };
+      // Tom Select waits loadThrottle ms before it loads; the control reads busy from the
+      // moment it is asked until the options arrive (assistive tech, and the browser tests).
+      var throttledLoad = ts.load;
+      ts.load = function (query) {
+        busy(ts, true);
+        return throttledLoad.apply(ts, arguments);
+      };
       ts.on("blur", function () { ts.wrapper.classList.remove("preloaded"); });
     }
     ["input", "change"].forEach(function (type) {

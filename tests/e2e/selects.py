@@ -26,10 +26,12 @@ def search(page, select_id, text):
 
 
 def settled(page, select_id, text=""):
-    """Wait until the control has searched ``text`` and its options have arrived."""
+    """Wait until the control has searched ``text`` and its options have arrived (a remote
+    control reads aria-busy="true" from the moment it is asked, throttle included)."""
     page.wait_for_function(
         "([id, text]) => { const ts = document.getElementById(id).tomselect;"
-        " return !ts.refreshTimeout && !ts.loading && (ts.lastQuery || '') === text; }",
+        " return !ts.refreshTimeout && !ts.loading && (ts.lastQuery || '') === text"
+        " && ts.wrapper.getAttribute('aria-busy') !== 'true'; }",
         arg=[select_id, text],
     )
 
