@@ -58,12 +58,14 @@ def balance_refusal(customer, currency=""):
     if customer.credit_unlimited:
         return None
     headroom = balance + customer.credit_limit
-    terms = f"balance {money(balance)} + credit line {money(customer.credit_limit)}"
     if customer.overdraft_allowed:
         headroom += customer.overdraft_limit
-        terms += f" + overdraft {money(customer.overdraft_limit)}"
     if headroom > 0:
         return None
+    # The words only for a refusal: live traffic runs this rule on every call.
+    terms = f"balance {money(balance)} + credit line {money(customer.credit_limit)}"
+    if customer.overdraft_allowed:
+        terms += f" + overdraft {money(customer.overdraft_limit)}"
     return (
         f"Its {terms} = {money(headroom, currency)}: "
         "a postpaid customer needs more than 0 to spend."

@@ -5,7 +5,8 @@ Shape (one :class:`TenantIndex` per tenant, built on the first decision for that
 
 * ``routes[trunk_id]`` — a dict ``code → links`` holding *every* dialpeer of the trunk as
   a :class:`~routing.engine.refs.LinkRef` (its state and its rule's state), plus the tuple
-  of code lengths present. The loader loads rows; eligibility and ranking are the steps'
+  of code lengths present. Most codes have one link, stored bare; several are a tuple in
+  the steps' rank order (``steps.links_at`` reads either). The loader loads rows; eligibility and ranking are the steps'
   (``steps.pick_link``). A decision probes only the lengths present, longest first: its
   cost does not grow with the dialpeers of the trunk or the rules of the tenant.
 * ingress by source IP: per IP version a dict ``prefix length → {network address → trunk
@@ -44,6 +45,7 @@ from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
 from dialpeers.models import Dialpeer
 from routing.engine import refs as E
 from routing.engine.feed import TABLE as CHANGE_TABLE
+from routing.engine.steps import links_at, ranked
 from routing.models import SimSlot, VMGateClient
 
 #: Seconds between polls of the change log when this process did not write.
@@ -187,7 +189,7 @@ class TenantIndex:
             self._mark_position()
             tid = self.tenant_id
             for row in Trunk.objects.filter(tenant_id=tid).values_list(*_TRUNK_FIELDS):
-                self.trunks[row[0]] = E.TrunkRef(*row)
+                self.trunks[row[0]] = _trunk_ref(row)
             for c in Customer.objects.filter(tenant_id=tid).values_list(*_CUSTOMER_FIELDS):
                 self.customers[c[0]] = E.CustomerRef(*c)
             for trunk_id, network in TrunkNetwork.objects.filter(trunk__tenant_id=tid).values_list(
@@ -236,16 +238,23 @@ class TenantIndex:
         rows = qs.order_by().values_list("trunk_id", *E.LINK_SOURCE)
         if trunk_ids is None:
             rows = rows.iterator(chunk_size=50_000)  # a server-side cursor: bounded memory
-        found = {}
-        intern, link = _intern, E.LinkRef
+        found, shared = {}, []
+        intern, same, link = _intern, _same_id, E.LinkRef
         for trunk_id, dp_id, rule_id, code, dp_active, customer_id, rule_active, scope in rows:
             code = intern(code)
             by_code = found.get(trunk_id)
             if by_code is None:
                 by_code = found[trunk_id] = {}
+            customer_id, scope = same(customer_id), same(scope)
             ref = link(dp_id, rule_id, code, dp_active, customer_id, rule_active, scope)
             links = by_code.get(code)
-            by_code[code] = (ref,) if links is None else (*links, ref)
+            if links is None:
+                by_code[code] = ref  # a lone link is stored bare (steps.links_at)
+            else:
+                by_code[code] = (*links_at(links), ref)
+                shared.append((by_code, code))
+        for by_code, code in shared:  # a code with several links: in the steps' rank order
+            by_code[code] = ranked(by_code[code])
         if trunk_ids is None and codes is None:
             self.routes = {t: (table, _lengths(table)) for t, table in found.items()}
         return found
@@ -463,7 +472,7 @@ class TenantIndex:
                     self.customers.pop(cid, None)
         if trunks:
             found = {
-                row[0]: E.TrunkRef(*row)
+                row[0]: _trunk_ref(row)
                 for row in Trunk.objects.filter(tenant_id=tid, id__in=trunks).values_list(
                     *_TRUNK_FIELDS
                 )
@@ -732,7 +741,11 @@ class TenantIndex:
         return {
             "trunks": dict(self.trunks),
             "customers": dict(self.customers),
-            "routes": {t: dict(v[0]) for t, v in self.routes.items() if v[0]},
+            "routes": {
+                t: {code: links_at(links) for code, links in v[0].items()}
+                for t, v in self.routes.items()
+                if v[0]
+            },
             "route_lengths": {t: v[1] for t, v in self.routes.items() if v[0]},
             "nets": {
                 v: {p: {a: sorted(ids) for a, ids in b.items()} for p, b in self.nets[v].items()}
@@ -775,6 +788,23 @@ _interned = {}
 
 def _intern(s):
     return _interned.setdefault(s, s)
+
+
+_ids = {}
+_TRUNK_ID, _TRUNK_CUSTOMER = _TRUNK_FIELDS.index("id"), _TRUNK_FIELDS.index("customer_id")
+
+
+def _same_id(value):
+    """One int object per id: a link's customer and scope and the trunk's own ids are then
+    the same objects, so step 6 compares objects already in the CPU cache (a million links'
+    ids would otherwise each be a separate object in memory). Speed only."""
+    return value if value is None else _ids.setdefault(value, value)
+
+
+def _trunk_ref(row):
+    row = list(row)
+    row[_TRUNK_ID], row[_TRUNK_CUSTOMER] = _same_id(row[_TRUNK_ID]), _same_id(row[_TRUNK_CUSTOMER])
+    return E.TrunkRef(*row)
 
 
 def _lengths(table):

@@ -8,7 +8,8 @@ serializers (``routing.engine.http``) are derived from the same lists.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -351,7 +352,8 @@ class Step:
 
 @dataclass(slots=True)
 class RouteDecision:
-    """The answer of ``route_call`` (SPEC §5)."""
+    """The answer of ``route_call`` (SPEC §5). The sequences are set by the steps that
+    find them (a live decision allocates none it does not fill); the trace owns ``steps``."""
 
     outcome: str = REJECTED
     reason: str = ""
@@ -363,15 +365,15 @@ class RouteDecision:
     trunk: TrunkRef | None = None
     dialpeer: DialpeerRef | None = None
     rule: RuleRef | None = None
-    targets: list = field(default_factory=list)
+    targets: Sequence = ()
     rate: RateRef | None = None
     unbilled: bool = False
     at: datetime | None = None
     explain: bool = False
-    candidates: list = field(default_factory=list)
+    candidates: Sequence = ()
     candidates_omitted: int = 0
-    skipped_targets: list = field(default_factory=list)
-    steps: list = field(default_factory=list)
+    skipped_targets: Sequence = ()
+    steps: Sequence = ()
     source_ip: str | None = None
 
     @property

@@ -41,6 +41,7 @@ from routing.engine.refs import (
     CandidateResult,
     DialpeerRef,
     IngressError,
+    LinkRef,
     RouteDecision,
     RouteTarget,
     RuleRef,
@@ -192,13 +193,27 @@ def rank_key(link):
     return (0 if link.rule_trunk_id else 1, link.dialpeer_id)
 
 
+def links_at(value):
+    """A route table's value as a tuple of links: a code with one link (most codes) holds
+    the bare LinkRef, one memory access fewer for each probe of a live decision."""
+    return (value,) if value.__class__ is LinkRef else value
+
+
+def ranked(links):
+    """``links`` (all of one code) as the tuple :func:`pick_link` reads: in
+    :func:`rank_key` order, so the first eligible one is the winner. Every table of links
+    (the index's and :func:`links_table`'s) is built through this."""
+    return tuple(sorted(links, key=rank_key)) if len(links) > 1 else tuple(links)
+
+
 def pick_link(number, table, lengths, trunk_id, customer_id):
     """Steps 6–7: the winning link for ``number``, or None.
 
     ``table`` maps a code to the links with that code (every dialpeer of the trunk,
-    whatever its state); ``lengths`` are the code lengths present, longest first. Each
-    probed code's links are filtered for eligibility *before* ranking; the longest code
-    with an eligible link wins, ties by :func:`rank_key`."""
+    whatever its state), each tuple in :func:`ranked` order; ``lengths`` are the code
+    lengths present, longest first. Each probed code's links are filtered for eligibility
+    (:func:`ineligibility`, inlined) *before* ranking: the longest code with an eligible
+    link wins, ties by :func:`rank_key` (the first eligible link of the ranked tuple)."""
     n = len(number)
     get = table.get
     for length in lengths:
@@ -207,7 +222,8 @@ def pick_link(number, table, lengths, trunk_id, customer_id):
         links = get(number[:length])
         if links is None:
             continue
-        best = best_key = None
+        if links.__class__ is LinkRef:  # links_at, inlined
+            links = (links,)
         for link in links:
             if (
                 link.dialpeer_active
@@ -215,11 +231,7 @@ def pick_link(number, table, lengths, trunk_id, customer_id):
                 and (link.customer_id is None or link.customer_id == customer_id)
                 and (link.rule_trunk_id is None or link.rule_trunk_id == trunk_id)
             ):
-                key = (0 if link.rule_trunk_id else 1, link.dialpeer_id)  # rank_key
-                if best is None or key < best_key:
-                    best, best_key = link, key
-        if best is not None:
-            return best
+                return link
     return None
 
 
@@ -228,7 +240,7 @@ def links_table(links):
     table = {}
     for link in links:
         table.setdefault(link.code, []).append(link)
-    table = {code: tuple(found) for code, found in table.items()}
+    table = {code: found[0] if len(found) == 1 else ranked(found) for code, found in table.items()}
     return table, tuple(sorted({len(c) for c in table}, reverse=True))
 
 
@@ -312,8 +324,13 @@ def _not_ready(client):
     return f"client {client.name} {_STATUS_TEXT.get(client.status, 'is ' + client.status)}"
 
 
+def _entry(t, client, slot):
+    return (t, client, slot, RouteTarget(client, slot, t.id, t.kind, t.priority, t.weight))
+
+
 def expand_targets(targets, clients, slots, network_clients):
-    """Usable ``(spec, client, slot)`` entries of a rule's targets plus the skipped ones.
+    """Usable ``(spec, client, slot, RouteTarget)`` entries of a rule's targets plus the
+    skipped ones (the RouteTarget is built once here, not on every decision).
 
     A network target expands to its ``ready`` clients (in client id order); a client target
     counts when the client is ready; a SIM-slot target when the slot is enabled and its
@@ -330,7 +347,7 @@ def expand_targets(targets, clients, slots, network_clients):
                 continue
             for client in members:
                 if client.status == READY:
-                    entries.append((t, client, None))
+                    entries.append(_entry(t, client, None))
                 else:
                     skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, _not_ready(client)))
             continue
@@ -341,7 +358,7 @@ def expand_targets(targets, clients, slots, network_clients):
             elif client.status != READY:
                 skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, _not_ready(client)))
             else:
-                entries.append((t, client, None))
+                entries.append(_entry(t, client, None))
             continue
         slot = slots.get(t.ref_id)
         client = clients.get(slot.client_id) if slot else None
@@ -352,7 +369,7 @@ def expand_targets(targets, clients, slots, network_clients):
         elif client.status != READY:
             skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, _not_ready(client)))
         else:
-            entries.append((t, client, slot))
+            entries.append(_entry(t, client, slot))
     return entries, skipped
 
 
@@ -379,7 +396,7 @@ def order_targets(assignment, entries, rotation=None):
             key=lambda e: (e[1].active_calls, -e[0].weight, e[1].id, e[0].priority, e[0].id),
         )
     ordered, dupes, placed = [], [], {}
-    for t, client, slot in ranked:
+    for t, client, _, target in ranked:
         if client.id in placed:
             dupes.append(
                 SkippedTarget(
@@ -391,7 +408,7 @@ def order_targets(assignment, entries, rotation=None):
             )
             continue
         placed[client.id] = t.id
-        ordered.append(RouteTarget(client, slot, t.id, t.kind, t.priority, t.weight))
+        ordered.append(target)
     return ordered, dupes
 
 
@@ -484,6 +501,7 @@ class Trace:
     def __init__(self, decision, currency=""):
         self.decision = decision
         self.currency = currency
+        decision.steps = []
 
     def step(self, key, status, detail=""):
         self.decision.steps.append(Step(key, TITLES[key], status, detail))
@@ -671,7 +689,7 @@ def _trace_candidates(c, table, winner):
     number, trunk, trace = c.number, c.trunk, c.trace
     matching, others = [], []
     for code, links in table.items():
-        (matching if number.startswith(code) else others).extend(links)
+        (matching if number.startswith(code) else others).extend(links_at(links))
     listed = heapq.nsmallest(
         EXPLAIN_NON_MATCHING_LIMIT, others, key=lambda link: (link.code, link.dialpeer_id)
     )
@@ -701,10 +719,10 @@ def _trace_candidates(c, table, winner):
 def step_targets(c):
     """8. The winning rule's usable targets, in order."""
     rule = c.detail.ref
-    key = (c.source.tenant_id, rule.id)
-    rotation = (
-        (lambda prio, n: round_robin.offset((*key, prio))) if rule.assignment == PRIORITY else None
-    )
+    rotation = None
+    if rule.assignment == PRIORITY:
+        key = (c.source.tenant_id, rule.id)
+        rotation = lambda prio, n: round_robin.offset((*key, prio))  # noqa: E731
     ordered, skipped = rule_targets(c.source, c.detail, rotation, c.trace is not None)
     d = c.d
     d.targets = ordered
