@@ -19,6 +19,8 @@ Loading data with triggers off (``session_replication_role = replica``, as
 ``bench/gen_route_data.py`` does) skips them: run :data:`RECOUNT_SQL` afterwards.
 """
 
+from vmgate.db_triggers import run_for_vendor
+
 RECOUNT_SQL = (
     "UPDATE customers_customer SET trunk_count = "
     "(SELECT COUNT(*) FROM customers_trunk t WHERE t.customer_id = customers_customer.id)"
@@ -111,11 +113,7 @@ UNINSTALL_SQL = {
 
 
 def _run(schema_editor, statements):
-    vendor = schema_editor.connection.vendor
-    if vendor not in statements:
-        raise NotImplementedError(f"Customer.trunk_count triggers for {vendor}")
-    for sql in statements[vendor]:
-        schema_editor.execute(sql, params=None)
+    run_for_vendor(schema_editor, statements, "Customer.trunk_count triggers")
 
 
 def install(schema_editor):

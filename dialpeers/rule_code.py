@@ -29,6 +29,8 @@ unset (NULL: not guarded); run :data:`BACKFILL_SQL` afterwards. A SQLite table r
 triggers (as it would routing's change log): reinstall them in that migration.
 """
 
+from vmgate.db_triggers import run_for_vendor
+
 BACKFILL_SQL = (
     "UPDATE dialpeers_dialpeer SET code = "
     "(SELECT r.code FROM routing_routingrule r WHERE r.id = dialpeers_dialpeer.rule_id) "
@@ -98,11 +100,7 @@ UNINSTALL_SQL = {
 
 
 def _run(schema_editor, statements):
-    vendor = schema_editor.connection.vendor
-    if vendor not in statements:
-        raise NotImplementedError(f"Dialpeer.code triggers for {vendor}")
-    for sql in statements[vendor]:
-        schema_editor.execute(sql, params=None)
+    run_for_vendor(schema_editor, statements, "Dialpeer.code triggers")
 
 
 def install(schema_editor):
