@@ -26,11 +26,16 @@ def search(page, select_id, text):
 
 
 def settled(page, select_id, text=""):
-    """Wait until the control has searched ``text`` and its options have arrived (a remote
-    control reads aria-busy="true" from the moment it is asked, throttle included)."""
+    """Wait until the control has searched ``text`` and its options have arrived.
+
+    A click reaches Tom Select's focus handler only after a ``setTimeout(0)`` (its focus()),
+    and that handler asks for the options; so first the control must read focused, then not
+    busy (a remote control reads aria-busy="true" from the moment it is asked, its 250 ms
+    throttle included, until the options are in)."""
     page.wait_for_function(
         "([id, text]) => { const ts = document.getElementById(id).tomselect;"
-        " return !ts.refreshTimeout && !ts.loading && (ts.lastQuery || '') === text"
+        " return ts.isFocused && !ts.refreshTimeout && !ts.loading"
+        " && (ts.lastQuery || '') === text"
         " && ts.wrapper.getAttribute('aria-busy') !== 'true'; }",
         arg=[select_id, text],
     )
