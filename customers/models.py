@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from customers.ingress_guard import CONSTRAINT as INGRESS_CONSTRAINT
 from customers.netutils import networks_overlap, normalise_network
-from routing.dialplan import label_for_code
+from routing.dialplan import CATCH_ALL, label_for_code
 from vmgate.links import url_or_blank
 from vmgate.models import TenantOwned
 from vmgate.tenancy import check_same_tenant
@@ -357,7 +357,7 @@ class Rate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.code or '* (any)'} — {self.description} @ {self.rate_per_min}"
+        return f"{self.code or CATCH_ALL} — {self.description} @ {self.rate_per_min}"
 
     def save(self, *args, **kwargs):
         if not self.description:

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from customers.models import Customer, Rate, RatePlan, Trunk, money
+from routing.dialplan import CATCH_ALL
 from vmgate.tables import ActionsColumn, BadgeColumn, PagedTable, RowAction
 
 STATUS_COLORS = {"active": "success", "blocked": "danger", "disabled": "secondary"}
@@ -172,7 +173,7 @@ class RateTable(PagedTable):
 
     def render_code(self, value, record):
         url = reverse("customers:rate_detail", args=[record.pk])
-        return format_html('<a href="{}">{}</a>', url, value or "* (any)")
+        return format_html('<a href="{}">{}</a>', url, value or CATCH_ALL)
 
     def render_status(self, value):
         color = RATE_STATUS_COLORS.get(value, "secondary")

@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from simple_history.models import HistoricalRecords
 
+from routing.dialplan import CATCH_ALL
 from routing.models import code_display
 from vmgate.models import TenantOwned
 from vmgate.tenancy import check_same_tenant
@@ -156,6 +157,6 @@ class Dialpeer(TenantOwned):
                 raise ValidationError(
                     {
                         "rule": f"Dialpeer “{other.name}” already routes code "
-                        f"{self.rule.code or '* (any)'} on trunk “{self.trunk.name}”."
+                        f"{self.rule.code or CATCH_ALL} on trunk “{self.trunk.name}”."
                     }
                 )

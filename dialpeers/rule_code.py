@@ -29,6 +29,7 @@ unset (NULL: not guarded); run :data:`BACKFILL_SQL` afterwards. A SQLite table r
 triggers (as it would routing's change log): reinstall them in that migration.
 """
 
+from routing.dialplan import CATCH_ALL
 from vmgate.db_triggers import run_for_vendor
 
 BACKFILL_SQL = (
@@ -114,7 +115,7 @@ def install(schema_editor):
         cursor.execute(CLASHES_SQL)
         clashes = cursor.fetchall()
     if clashes:
-        pairs = "; ".join(f"trunk {t} code {c or '* (any)'}: {n}" for t, c, n in clashes[:20])
+        pairs = "; ".join(f"trunk {t} code {c or CATCH_ALL}: {n}" for t, c, n in clashes[:20])
         raise RuntimeError(
             "Some trunks have more than one active dialpeer for one code (" + pairs + "). "
             "Deactivate all but one of each, then migrate again."

@@ -24,6 +24,7 @@ from dialpeers.filtersets import DialpeerFilterSet
 from dialpeers.forms import DialpeerForm
 from dialpeers.models import Dialpeer
 from dialpeers.tables import DialpeerTable
+from routing.dialplan import CATCH_ALL
 from routing.models import RoutingTarget
 from vmgate.history import history_rows
 from vmgate.tenancy import parse_pk, scoped
@@ -249,7 +250,7 @@ class DialpeerBulkView(TenantMixin, View):
                 clashes.append(
                     (
                         f"“{dialpeer.name}”: dialpeer “{other.name}” already routes code "
-                        f"{dialpeer.rule.code or '* (any)'} on trunk “{dialpeer.trunk.name}”.",
+                        f"{dialpeer.rule.code or CATCH_ALL} on trunk “{dialpeer.trunk.name}”.",
                     )
                 )
             else:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet, inlineformset_factory
 from django.urls import reverse, reverse_lazy
 
+from routing.dialplan import CATCH_ALL
 from routing.models import Network, RoutingRule, RoutingTarget, SimSlot, VMGateClient
 from vmgate.forms import HighlightErrorsMixin, TenantModelForm
 from vmgate.widgets import SearchSelect
@@ -140,7 +141,7 @@ class RoutingRuleForm(TenantModelForm):
         }
         help_texts = {
             "code": "Digits matched against the called number (tech prefix stripped). "
-            "Leave empty for the catch-all, shown * (any).",
+            f"Leave empty for the catch-all, shown {CATCH_ALL}.",
             "label": "Filled from the dialplan when you leave the code field; you can "
             "overwrite it.",
             "trunk": "All trunks, or only calls arriving on one trunk.",
