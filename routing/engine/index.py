@@ -13,9 +13,10 @@ Shape (one :class:`TenantIndex` per tenant, built on the first decision for that
   ids}``, probed once per prefix length present (≤ 33 / 129 probes), never a scan.
 * trunks, customers, clients, SIM slots and network membership as dicts of snapshots;
   rate plans as ``code → rates newest first`` plus the lengths present.
-* rule details (label, assignment, targets) and dialpeer names are loaded on first use and
-  cached, so the cold start only reads what ranking needs; an explanation loads the names
-  of the candidates it lists the same way.
+* each link also carries what an explanation shows of it (the dialpeer's name, the rule's
+  label and assignment), so explaining a call asks the database nothing for its candidates;
+  a route's details (its targets) and its dialpeer snapshot are loaded with one query the
+  first time the route is used, then cached.
 
 Freshness: database triggers append every change of a routing table to
 ``routing_routechange`` in the same transaction (see ``routing/engine/feed.py``). An index
@@ -163,7 +164,6 @@ class TenantIndex:
         self.clients_version = 0
         self.rule_cache = {}
         self.dp_cache = {}
-        self.name_cache = {}
         # change-log position
         self.xmin = 0
         self.seen = {}
@@ -240,13 +240,26 @@ class TenantIndex:
             rows = rows.iterator(chunk_size=50_000)  # a server-side cursor: bounded memory
         found, shared = {}, []
         intern, same, link = _intern, _same_id, E.LinkRef
-        for trunk_id, dp_id, rule_id, code, dp_active, customer_id, rule_active, scope in rows:
+        for row in rows:
+            trunk_id, dp_id, rule_id, code, dp_active, customer_id, rule_active, scope = row[:8]
+            name, label, assignment = row[8:]
             code = intern(code)
             by_code = found.get(trunk_id)
             if by_code is None:
                 by_code = found[trunk_id] = {}
             customer_id, scope = same(customer_id), same(scope)
-            ref = link(dp_id, rule_id, code, dp_active, customer_id, rule_active, scope)
+            ref = link(
+                dp_id,
+                rule_id,
+                code,
+                dp_active,
+                customer_id,
+                rule_active,
+                scope,
+                name,
+                intern(label),
+                intern(assignment),
+            )
             links = by_code.get(code)
             if links is None:
                 by_code[code] = ref  # a lone link is stored bare (steps.links_at)
@@ -566,10 +579,8 @@ class TenantIndex:
             self.clients_version += 1
         for rule_id in set(rules) | targets:
             self.rule_cache.pop(rule_id, None)
-            self.name_cache.pop(("rule", rule_id), None)
         for dp_id in dps:
             self.dp_cache.pop(dp_id, None)
-            self.name_cache.pop(("dp", dp_id), None)
         if rules:
             linked = (
                 Dialpeer.objects.filter(rule_id__in=list(rules))
@@ -657,28 +668,13 @@ class TenantIndex:
 
     def names(self, links):
         """Display names for an explanation's candidate links: ``("dp", id) → name`` and
-        ``("rule", id) → (label, assignment)``, loaded in one query for those not cached."""
-        out, missing = {}, []
-        names = self.name_cache
+        ``("rule", id) → (label, assignment)``. Each link carries them (loaded and kept
+        current with it), so an explanation asks the database nothing for them."""
+        out = {}
         for link in links:
-            dp = names.get(("dp", link.dialpeer_id))
-            rule = names.get(("rule", link.rule_id))
-            if dp is None or rule is None:
-                missing.append(link.dialpeer_id)
-                continue
-            out[("dp", link.dialpeer_id)] = dp
-            out[("rule", link.rule_id)] = rule
-        if missing:
-            if len(names) >= DETAIL_CACHE_MAX:
-                names.clear()
-            for i in range(0, len(missing), 500):
-                rows = Dialpeer.objects.filter(id__in=missing[i : i + 500]).values_list(
-                    "id", "name", "rule_id", "rule__label", "rule__assignment"
-                )
-                for dp_id, name, rule_id, label, assignment in rows:
-                    names[("dp", dp_id)] = out[("dp", dp_id)] = name
-                    rule = (_intern(label), assignment)
-                    names[("rule", rule_id)] = out[("rule", rule_id)] = rule
+            if link.name:
+                out[("dp", link.dialpeer_id)] = link.name
+            out[("rule", link.rule_id)] = (link.label, link.assignment)
         return out
 
     def name_targets(self, skipped, specs):

@@ -159,11 +159,15 @@ class LinkRef:
     customer_id: int | None
     rule_active: bool
     rule_trunk_id: int | None
+    # What an explanation shows of it (read with the link, so explaining asks nothing).
+    name: str = ""
+    label: str = ""
+    assignment: str = "weight"
 
 
 #: What the index reads for a link: (dialpeer column, …) in LinkRef's order.
 LINK_SOURCE = ("id", "rule_id", "rule__code", "is_active", "customer_id", "rule__is_active")
-LINK_SOURCE += ("rule__trunk_id",)
+LINK_SOURCE += ("rule__trunk_id", "name", "rule__label", "rule__assignment")
 
 
 @dataclass(frozen=True, slots=True)
