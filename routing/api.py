@@ -1,4 +1,5 @@
-"""API of the routing app: networks, VMGateClients (with SIM slots), rules, targets, checks."""
+"""API of the routing app: networks, VMGateClients (with SIM slots), rules, targets (the
+checks' API is in ``routing.checks.api``)."""
 
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
@@ -6,14 +7,12 @@ from rest_framework import serializers
 
 from routing.filtersets import (
     NetworkFilterSet,
-    RoutingCheckFilterSet,
     RoutingRuleFilterSet,
     RoutingTargetFilterSet,
     VMGateClientFilterSet,
 )
 from routing.models import (
     Network,
-    RoutingCheck,
     RoutingRule,
     RoutingTarget,
     SimSlot,
@@ -153,31 +152,3 @@ class RoutingTargetViewSet(TenantModelViewSet):
     model = RoutingTarget
     serializer_class = RoutingTargetSerializer
     filterset_class = RoutingTargetFilterSet
-
-
-class RoutingCheckSerializer(TenantModelSerializer):
-    class Meta(TenantModelSerializer.Meta):
-        model = RoutingCheck
-        fields = [
-            "id",
-            "name",
-            "trunk",
-            "source_ip",
-            "called_number",
-            "at",
-            "expected_outcome",
-            "expected_reason",
-            "expected_rule",
-            "last_passed",
-            "last_result",
-            "last_run_at",
-        ]
-        read_only_fields = ["last_passed", "last_result", "last_run_at"]
-
-
-class RoutingCheckViewSet(TenantModelViewSet):
-    """Saved routing checks: (trunk or source IP, number) → expected outcome and rule."""
-
-    model = RoutingCheck
-    serializer_class = RoutingCheckSerializer
-    filterset_class = RoutingCheckFilterSet

@@ -7,13 +7,13 @@ from django.db.models import Exists, OuterRef, Q
 from customers.models import Trunk
 from dialpeers.models import Dialpeer
 from routing.dialplan import CATCH_ALL
-from routing.models import Network, RoutingCheck, RoutingRule, RoutingTarget, VMGateClient
+from routing.models import Network, RoutingRule, RoutingTarget, VMGateClient
 from routing.queries import code_prefix_q, has_targets, has_usable_target, subquery_count
 from vmgate.filtersets import TenantFilterSet
 from vmgate.widgets import SearchSelect
 
 
-def _clean_text(value):
+def clean_search_text(value):
     return (value or "").replace("\x00", "").strip()[:100]
 
 
@@ -29,7 +29,7 @@ class NetworkFilterSet(TenantFilterSet):
         fields = []
 
     def search(self, qs, name, value):
-        value = _clean_text(value)
+        value = clean_search_text(value)
         return qs.filter(name__icontains=value) if value else qs
 
 
@@ -77,7 +77,7 @@ class VMGateClientFilterSet(TenantFilterSet):
         )
 
     def search(self, qs, name, value):
-        value = _clean_text(value)
+        value = clean_search_text(value)
         if not value:
             return qs
         return qs.filter(Q(name__icontains=value) | Q(node_id__icontains=value))
@@ -86,7 +86,7 @@ class VMGateClientFilterSet(TenantFilterSet):
 def search_rules(qs, value):
     """Digits search codes by prefix (index-friendly); other text searches the label;
     ``*`` finds the catch-all."""
-    value = _clean_text(value)
+    value = clean_search_text(value)
     if not value:
         return qs
     if value.isascii() and value.isdigit():
@@ -205,30 +205,3 @@ class RoutingTargetFilterSet(TenantFilterSet):
 
     def filter_kind(self, qs, name, value):
         return qs.filter(**{f"{value}__isnull": False}) if value else qs
-
-
-class RoutingCheckFilterSet(TenantFilterSet):
-    """Saved routing checks by name, trunk, expected outcome and last result."""
-
-    q = django_filters.CharFilter(
-        method="search",
-        label="Search",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or number"}),
-    )
-    trunk = django_filters.ModelChoiceFilter(queryset=Trunk.objects.all(), label="Trunk")
-    expected_outcome = django_filters.ChoiceFilter(
-        choices=[("routed", "Routed"), ("rejected", "Rejected")],
-        label="Expected outcome",
-        empty_label="Any outcome",
-    )
-    last_passed = django_filters.BooleanFilter(label="Passed last run")
-
-    class Meta:
-        model = RoutingCheck
-        fields = []
-
-    def search(self, qs, name, value):
-        value = _clean_text(value)
-        if not value:
-            return qs
-        return qs.filter(Q(name__icontains=value) | Q(called_number__startswith=value))

@@ -13,11 +13,11 @@ from customers.api import (
 from dialpeers.api import DialpeerViewSet
 from routing.api import (
     NetworkViewSet,
-    RoutingCheckViewSet,
     RoutingRuleViewSet,
     RoutingTargetViewSet,
     VMGateClientViewSet,
 )
+from routing.checks.api import RoutingCheckViewSet
 from routing.engine.http import RouteView
 from vmgate import api_views
 
