@@ -10,8 +10,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.views.decorators.http import require_GET
 
 from customers.models import Customer, Trunk
-from vmgate.tenancy import parse_pk, scoped
-from vmgate.widgets import options_response, options_tenant, search_text, selected_pk
+from vmgate.tenancy import parse_pk, scoped, tenant_or_404
+from vmgate.widgets import options_response, search_text, selected_pk
 
 EMPTY_LABELS = {"any": "Any trunk", "all": "All trunks"}
 
@@ -36,7 +36,7 @@ def customer_trunk_label(trunk):
 def customer_options(request):
     """``?q=``: the tenant's customers by name; ``with_trunks=1`` keeps only customers that
     have a trunk (the only ones a dialpeer or a test call can use)."""
-    qs = scoped(Customer, options_tenant(request))
+    qs = scoped(Customer, tenant_or_404(request))
     if request.GET.get("with_trunks") == "1":
         qs = qs.filter(Exists(Trunk.objects.filter(customer_id=OuterRef("pk"))))
     q = search_text(request)
@@ -53,7 +53,7 @@ def trunk_options(request):
     ``by_customer=1`` (the dependent trunk select of the dialpeer form and the test call)
     lists only the chosen customer's trunks, by name: none while no customer is chosen. ``empty=any|all`` names the empty choice of list filters and rule scopes.
     """
-    qs = scoped(Trunk, options_tenant(request)).select_related("customer")
+    qs = scoped(Trunk, tenant_or_404(request)).select_related("customer")
     label = customer_trunk_label
     ordering = ["customer__name", "name", "id"]
     raw_customer = request.GET.get("customer", "")

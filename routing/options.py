@@ -11,10 +11,9 @@ from django.views.decorators.http import require_GET
 
 from routing.filtersets import search_rules
 from routing.models import Network, RoutingRule, SimSlot, VMGateClient
-from vmgate.tenancy import scoped
+from vmgate.tenancy import scoped, tenant_or_404
 from vmgate.widgets import (
     options_response,
-    options_tenant,
     render_options,
     search_text,
     selected_pk,
@@ -48,7 +47,7 @@ def rule_options(request):
     """``?q=&trunk=<id>``: rules usable on the trunk, as ``374 — Armenia``; ``all=1`` offers
     every rule of the tenant (list filters, routing checks). Digits search codes by prefix,
     other text the label."""
-    tenant = options_tenant(request)
+    tenant = tenant_or_404(request)
     q = search_text(request)
     if request.GET.get("all") == "1":
         qs = scoped(RoutingRule, tenant)
@@ -65,7 +64,7 @@ def rule_options(request):
 def target_options(request):
     """``?kind=network|client|sim_slot&q=``: this tenant's networks, VMGateClients or SIM
     slots (``client · slot 2``); an unknown kind gives the empty option only."""
-    tenant = options_tenant(request)
+    tenant = tenant_or_404(request)
     kind = request.GET.get("kind", "")
     q = search_text(request)
     empty = "Any network" if request.GET.get("empty") == "any" else "---------"

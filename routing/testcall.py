@@ -9,8 +9,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -23,7 +21,7 @@ from routing.checks.running import record_result
 from routing.dialplan import TYPED_SEPARATORS
 from routing.engine import IngressError, parse_source_ip, route_call
 from routing.models import RoutingCheck, RoutingRule
-from vmgate.tenancy import parse_pk, scoped
+from vmgate.tenancy import parse_pk, require_operator, scoped, tenant_or_404
 from vmgate.widgets import SearchSelect
 
 
@@ -148,13 +146,6 @@ def last_change(model, pk):
     }
 
 
-def _tenant(request):
-    tenant = getattr(request, "tenant", None)
-    if tenant is None:
-        raise Http404("No tenant for this login")
-    return tenant
-
-
 def prefill_url(*, trunk=None, called_number="", source_ip="", at=None):
     """The Test call page opened pre-filled (not run): the "Test a call" shortcuts of a
     dialpeer, a trunk and a failing routing check."""
@@ -201,7 +192,7 @@ def prefill_initial(params, tenant):
 
 @require_GET
 def test_call(request):
-    tenant = _tenant(request)
+    tenant = tenant_or_404(request)
     if request.GET.get("prefill"):
         form = CallForm(initial=prefill_initial(request.GET, tenant), tenant=tenant)
     else:
@@ -238,10 +229,7 @@ def _check_name(decision, data):
 @require_POST
 def save_as_check(request):
     """Store the test call as a routing check expecting today's outcome, reason and rule."""
-    tenant = _tenant(request)
-    membership = getattr(request, "membership", None)
-    if membership is None or not membership.can_write:
-        raise PermissionDenied("Viewers have read-only access.")
+    tenant = require_operator(request)
     form = CallForm(request.POST, tenant=tenant)
     name = (request.POST.get("name") or "").replace("\x00", "").strip()[:200]
     if not form.is_valid() or not name:

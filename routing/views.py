@@ -27,7 +27,7 @@ from routing.models import Network, RoutingRule, RoutingTarget, VMGateClient
 from routing.queries import annotate_clients, annotate_networks, annotate_rules
 from routing.tables import NetworkTable, RoutingRuleTable, VMGateClientTable
 from vmgate.history import history_rows
-from vmgate.tenancy import scoped
+from vmgate.tenancy import scoped, tenant_or_404
 from vmgate.views import (
     TenantCreateView,
     TenantDeleteView,
@@ -281,24 +281,15 @@ def label_field(request):
     previous_auto = request.GET.get("label_auto", "")
     auto = label_for_code(code) if len(code) <= 15 else ""
     value = auto if (not label.strip() or label == previous_auto) else label
-    form = RoutingRuleForm(tenant=_tenant_or_404(request), initial={"label": value})
+    form = RoutingRuleForm(tenant=tenant_or_404(request), initial={"label": value})
     return render(request, "routing/_rule_label_field.html", {"form": form, "label_auto": auto})
-
-
-def _tenant_or_404(request):
-    from django.http import Http404
-
-    tenant = getattr(request, "tenant", None)
-    if tenant is None:
-        raise Http404("No tenant for this login")
-    return tenant
 
 
 # Targets of a rule ---------------------------------------------------------------------
 
 
 def _rule_of(request, pk):
-    return get_object_or_404(annotate_rules(scoped(RoutingRule, _tenant_or_404(request))), pk=pk)
+    return get_object_or_404(annotate_rules(scoped(RoutingRule, tenant_or_404(request))), pk=pk)
 
 
 def _targets(rule):
@@ -310,7 +301,7 @@ def _targets(rule):
 
 
 def _row_form(request, rule, target=None, data=None):
-    tenant = _tenant_or_404(request)
+    tenant = tenant_or_404(request)
     prefix = f"t{target.pk}" if target is not None else "new"
     instance = target if target is not None else RoutingTarget(rule=rule)
     return RoutingTargetForm(data, tenant=tenant, rule=rule, instance=instance, prefix=prefix)
@@ -406,7 +397,7 @@ def _save(form):
 
 
 def _target_or_404(request, pk):
-    qs = scoped(RoutingTarget, _tenant_or_404(request)).select_related(
+    qs = scoped(RoutingTarget, tenant_or_404(request)).select_related(
         "network", "client", "sim_slot__client"
     )
     return get_object_or_404(qs, pk=pk)
@@ -475,7 +466,7 @@ class TargetDeleteView(TenantFormMixin, View):
 
 def target_field(request):
     """htmx: the target select of a row after its type changed (empty, of the new type)."""
-    tenant = _tenant_or_404(request)
+    tenant = tenant_or_404(request)
     prefix = request.GET.get("prefix", "new")
     digits = prefix[1:]
     if not (prefix == "new" or (prefix[:1] == "t" and digits.isascii() and digits.isdigit())):

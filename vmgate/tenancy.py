@@ -8,6 +8,7 @@ raises instead of returning unscoped rows.
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
+from django.http import Http404
 
 from vmgate.models import INVALID_CHOICE, Membership
 
@@ -53,6 +54,23 @@ def scoped(model_or_qs, tenant):
     else:
         qs = model_or_qs._default_manager.all()
     return qs.filter(**{tenant_path(qs.model): tenant})
+
+
+def tenant_or_404(request):
+    """The page request's tenant; a login without one (support staff) gets a 404."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None:
+        raise Http404("No tenant for this login")
+    return tenant
+
+
+def require_operator(request):
+    """The request's tenant, for a write only operators may make (viewers: 403)."""
+    tenant = tenant_or_404(request)
+    membership = getattr(request, "membership", None)
+    if membership is None or not membership.can_write:
+        raise PermissionDenied("Viewers have read-only access.")
+    return tenant
 
 
 def tenant_of(obj):

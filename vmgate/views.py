@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
@@ -20,7 +19,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from vmgate.paging import PER_PAGE_CHOICES, deferred_paging, is_filtered, per_page_for
-from vmgate.tenancy import scoped
+from vmgate.tenancy import require_operator, scoped, tenant_or_404
 
 
 def model_url_name(model, action):
@@ -56,10 +55,7 @@ class TenantMixin:
 
     @property
     def tenant(self):
-        tenant = getattr(self.request, "tenant", None)
-        if tenant is None:
-            raise Http404("No tenant for this login")
-        return tenant
+        return tenant_or_404(self.request)
 
     @property
     def can_write(self):
@@ -67,8 +63,7 @@ class TenantMixin:
         return bool(membership and membership.can_write)
 
     def require_write(self):
-        if not self.can_write:
-            raise PermissionDenied("Viewers have read-only access.")
+        require_operator(self.request)
 
     def get_base_queryset(self):
         """The tenant's rows of ``model``; override to add select_related/annotations."""

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, Subquery
-from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -42,6 +41,7 @@ from vmgate.history import (
     tracked_fields,
     who,
 )
+from vmgate.tenancy import tenant_or_404
 
 PAGE_SIZE = 50
 
@@ -265,9 +265,7 @@ def change_log_page(tenant, filters):
 
 @require_GET
 def changelog(request):
-    tenant = getattr(request, "tenant", None)
-    if tenant is None:
-        raise Http404("No tenant for this login")
+    tenant = tenant_or_404(request)
     form = ChangeLogFilter(request.GET or None, tenant=tenant)
     rows, next_position = [], None
     if not form.is_bound or form.is_valid():  # a bad filter shows its error and no rows

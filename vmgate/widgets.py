@@ -27,7 +27,7 @@ option for you. An endpoint answers with :func:`options_response`.
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -180,14 +180,6 @@ def render_options(rows, label=str, *, empty_label="---------", selected=None, e
         )
     )
     return mark_safe("".join(parts))
-
-
-def options_tenant(request):
-    """The tenant of an options request (a login without one gets a 404)."""
-    tenant = getattr(request, "tenant", None)
-    if tenant is None:
-        raise Http404("No tenant for this login")
-    return tenant
 
 
 def search_text(request):

@@ -10,7 +10,7 @@ from routing.checks.forms import RoutingCheckForm
 from routing.checks.running import checks_queryset, run_check, run_checks
 from routing.checks.tables import RoutingCheckTable
 from routing.models import RoutingCheck
-from vmgate.tenancy import scoped
+from vmgate.tenancy import require_operator, scoped
 from vmgate.views import TenantCreateView, TenantDeleteView, TenantListView, TenantUpdateView
 
 
@@ -49,21 +49,9 @@ class RoutingCheckDeleteView(TenantDeleteView):
     model = RoutingCheck
 
 
-def _require_operator(request):
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404
-
-    if getattr(request, "tenant", None) is None:
-        raise Http404("No tenant for this login")
-    membership = getattr(request, "membership", None)
-    if membership is None or not membership.can_write:
-        raise PermissionDenied("Viewers have read-only access.")
-    return request.tenant
-
-
 @require_POST
 def run_one(request, pk):
-    tenant = _require_operator(request)
+    tenant = require_operator(request)
     check = get_object_or_404(checks_queryset(scoped(RoutingCheck, tenant)), pk=pk)
     run_check(check)
     if check.last_passed:
@@ -76,7 +64,7 @@ def run_one(request, pk):
 
 @require_POST
 def run_all(request):
-    tenant = _require_operator(request)
+    tenant = require_operator(request)
     results = run_checks(scoped(RoutingCheck, tenant))
     failed = [c for c in results if not c.last_passed]
     text = (
