@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from vmgate import views_changelog, views_tokens
+from vmgate.views import changelog as views_changelog
+from vmgate.views import tokens as views_tokens
 
 app_name = "vmgate"
 urlpatterns = [
