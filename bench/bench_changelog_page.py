@@ -40,7 +40,7 @@ def main():
 
 def multiply(tenant, per_kind, user, start):
     """Copy every history record of ``tenant`` until each kind has ``per_kind`` of them."""
-    from vmgate.views.changelog import KINDS
+    from vmgate.views_changelog import KINDS
 
     for kind in KINDS:
         history_model = kind.model.history.model

@@ -2,8 +2,7 @@
 
 from django.urls import path
 
-from vmgate.views import changelog as views_changelog
-from vmgate.views import tokens as views_tokens
+from vmgate import views_changelog, views_tokens
 
 app_name = "vmgate"
 urlpatterns = [

@@ -214,15 +214,15 @@ DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "vmgate.api.auth.TokenAuthentication",
+        "vmgate.api_auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["vmgate.api.auth.TenantPermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["vmgate.api_auth.TenantPermission"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["vmgate.api.parsers.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["vmgate.api_parsers.LimitedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -240,7 +240,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "vmgate.api.schema.add_error_responses",
+        "vmgate.api_schema.add_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "CustomerStatusEnum": "customers.models.Customer.STATUS_CHOICES",
@@ -289,7 +289,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# API request bodies (vmgate.api.parsers.LimitedJSONParser): larger or deeper → 400.
+# API request bodies (vmgate.api_parsers.LimitedJSONParser): larger or deeper → 400.
 API_MAX_BODY_BYTES = env_int("DJANGO_API_MAX_BODY_BYTES", 1024 * 1024)
 API_MAX_JSON_DEPTH = 32
 

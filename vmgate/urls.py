@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from vmgate import auth_views as vmgate_auth_views
-from vmgate.views import home as views_home
+from vmgate import views_home
 
 urlpatterns = [
     path("", views_home.home, name="home"),
@@ -17,7 +17,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("routing/", include("routing.urls")),
     path("dialpeers/", include("dialpeers.urls")),
-    path("api/v1/", include("vmgate.api.urls")),
+    path("api/v1/", include("vmgate.api_urls")),
 ]
 
 # Errors: JSON under /api/, a database outage as 503 (vmgate.errors).

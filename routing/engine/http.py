@@ -58,7 +58,7 @@ from vmgate.api import (
     StrictDateTimeField,
     StrictIntegerField,
 )
-from vmgate.api.auth import TenantPermission, TokenAuthentication
+from vmgate.api_auth import TenantPermission, TokenAuthentication
 
 # --------------------------------------------------------------------------- route lookup
 

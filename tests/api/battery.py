@@ -17,7 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from vmgate.api.auth import token_cache
+from vmgate.api_auth import token_cache
 from vmgate.tenancy import scoped
 
 

@@ -227,7 +227,7 @@ def test_a_busy_token_is_resolved_once_a_second_not_once_a_request(op_api, tenan
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from vmgate.api.auth import token_cache
+    from vmgate.api_auth import token_cache
 
     op_api.get(reverse("api:me"))
     with CaptureQueriesContext(connection) as cached:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from customers.models import BalanceEntry, Customer
 from tests.factories import CustomerFactory
-from vmgate.api.auth import token_cache
+from vmgate.api_auth import token_cache
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from tests.factories import (
     TrunkNetworkFactory,
     build_route_world,
 )
-from vmgate.views.changelog import KINDS, PAGE_SIZE
+from vmgate.views_changelog import KINDS, PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Indexes for the Change log (vmgate.views.changelog) on the django-simple-history tables:
+"""Indexes for the Change log (vmgate.views_changelog) on the django-simple-history tables:
 
 - every history table: ``(id, history_date, history_id)`` — an object's previous record,
   to diff against, is one index probe instead of a scan by date;

@@ -27,7 +27,7 @@ from rest_framework import exceptions, pagination, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.settings import api_settings
 
-from vmgate.api.auth import TenantPermission, TokenAuthentication
+from vmgate.api_auth import TenantPermission, TokenAuthentication
 from vmgate.tenancy import TenantRequired, parse_pk, scoped
 from vmgate.views import CONFLICT_MESSAGE, forget_failed_insert
 

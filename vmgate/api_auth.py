@@ -155,7 +155,7 @@ except ImportError:  # pragma: no cover - drf-spectacular is a runtime requireme
 if OpenApiAuthenticationExtension is not None:
 
     class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
-        target_class = "vmgate.api.auth.TokenAuthentication"
+        target_class = "vmgate.api_auth.TokenAuthentication"
         name = "tokenAuth"
 
         def get_security_definition(self, auto_schema):

@@ -19,7 +19,7 @@ from routing.api import (
 )
 from routing.checks.api import RoutingCheckViewSet
 from routing.engine.http import RouteView
-from vmgate.api import views as api_views
+from vmgate import api_views
 
 app_name = "api"
 
