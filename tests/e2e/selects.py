@@ -29,12 +29,13 @@ def settled(page, select_id, text=""):
     """Wait until the control has searched ``text`` and its options have arrived.
 
     A click reaches Tom Select's focus handler only after a ``setTimeout(0)`` (its focus()),
-    and that handler asks for the options; so first the control must read focused, then not
+    and that handler asks for the options; so first the control must read focused (or its
+    dropdown open, which only that handler or typing does), then not
     busy (a remote control reads aria-busy="true" from the moment it is asked, its 250 ms
     throttle included, until the options are in)."""
     page.wait_for_function(
         "([id, text]) => { const ts = document.getElementById(id).tomselect;"
-        " return ts.isFocused && !ts.refreshTimeout && !ts.loading"
+        " return (ts.isFocused || ts.isOpen) && !ts.refreshTimeout && !ts.loading"
         " && (ts.lastQuery || '') === text"
         " && ts.wrapper.getAttribute('aria-busy') !== 'true'; }",
         arg=[select_id, text],
@@ -67,3 +68,14 @@ def offered_after_focus(page, select_id):
     labels = options(page, select_id)
     page.keyboard.press("Escape")
     return labels
+
+
+def expect_offered(page, select_id, labels):
+    """Open the control without typing and wait until it offers exactly ``labels``, in
+    order (Playwright's expect retries until the options that arrived read so, or fails
+    after its timeout showing what was offered)."""
+    from playwright.sync_api import expect
+
+    box(page, select_id).click()
+    expect(page.locator(f"#{select_id}-ts-dropdown .option")).to_have_text(labels)
+    page.keyboard.press("Escape")
