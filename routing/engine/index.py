@@ -102,6 +102,7 @@ def reset():
     """Forget every index (tests; a management command after a bulk load)."""
     with _indexes_lock:
         _indexes.clear()
+        _ids.clear()  # the shared id objects of the indexes just dropped
 
 
 def get_index(tenant_id):

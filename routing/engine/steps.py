@@ -201,8 +201,9 @@ def links_at(value):
 
 def ranked(links):
     """``links`` (all of one code) as the tuple :func:`pick_link` reads: in
-    :func:`rank_key` order, so the first eligible one is the winner. Every table of links
-    (the index's and :func:`links_table`'s) is built through this."""
+    :func:`rank_key` order, so the first eligible one is the winner. A code with several
+    links gets its tuple from this in every table (the index's and :func:`links_table`'s);
+    a lone link is stored bare (:func:`links_at`)."""
     return tuple(sorted(links, key=rank_key)) if len(links) > 1 else tuple(links)
 
 
