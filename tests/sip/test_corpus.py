@@ -67,6 +67,9 @@ def test_the_answers_carry_what_rfc_3261_asks(edge, carrier):
         "max-forwards-zero",
         "tel-request-uri",
         "two-call-ids",
+        "missing-call-id",
+        "sip-version-7",
+        "via-no-host",
     ]
     got = exchange(edge.port, [by_name[n].message for n in names], "127.0.0.1", SILENCE_S)
     first = {n: answers[0].decode() for n, answers in zip(names, got, strict=True)}
@@ -81,3 +84,11 @@ def test_the_answers_carry_what_rfc_3261_asks(edge, carrier):
     assert twice.startswith("SIP/2.0 400 Bad Header\r\n")
     for name in ("Via", "From", "To", "Call-ID", "CSeq"):
         assert f"\r\n{name}: " in twice, (name, twice)
+    # Kamailio's core would drop these three; the script answers them, by hand as well
+    missing = first["missing-call-id"]
+    assert missing.startswith("SIP/2.0 400 Bad Header\r\n")
+    assert "\r\nCall-ID: " not in missing
+    for name in ("Via", "From", "To", "CSeq"):
+        assert f"\r\n{name}: " in missing, (name, missing)
+    assert first["sip-version-7"].startswith("SIP/2.0 505 Version Not Supported\r\n")
+    assert first["via-no-host"].startswith("SIP/2.0 400 Bad Request\r\n")
