@@ -239,6 +239,7 @@ def render(args) -> Path:
         "VMGATE_MAX_CONTACTS": str(args.max_contacts),
         "VMGATE_LOG_LEVEL": str(args.log_level),
         "VMGATE_DB_URL": f'"{args.db_url}"',
+        "VMGATE_SQLCON": f'"edge=>{args.db_url}"',
         "VMGATE_TENANT_ID": f'"{args.tenant_id}"',
         "VMGATE_RELOAD_TIMER": f'"name=reload;interval={args.reload_interval};mode=1;"',
         "VMGATE_MAX_MESSAGE_SIZE": str(args.max_message_size),
