@@ -5,12 +5,17 @@
 # rate for SIP_BENCH_DURATION seconds per step, stepping the rate up; every call must get a
 # 302 (bench/sip_invite_302.xml: anything else is an unexpected message = a failed call).
 # Reports per step: calls, successful, failed, unexpected, retransmissions and the INVITE→302
-# response time (p50/p95/p99/max from sipp's -trace_rtt), then the highest rate with 0 failed
-# calls and 0 unexpected responses. Everything runs on 127.0.0.1; every process started here
-# is stopped by its PID on exit, and the bench login/network it added are removed.
+# response time (p50/p95/p99/max from sipp's -trace_rtt), and CPU per call. A step is clean
+# only with every call answered, 0 failed, 0 unexpected, retransmissions under 1 % and
+# p99 ≤ 50 ms; stepping stops at the first step that is not. Then, in the same run, the
+# same steps against a static-302 Kamailio (bench/kamailio_static_302.cfg: no checks, no
+# API, no database) at SIP_BENCH_BASELINE_RATES; the edge's highest clean rate is reported
+# as a share of the baseline's. Everything runs on 127.0.0.1; every process started here is
+# stopped by its PID on exit, and the bench login/network it added are removed.
 #
 #   bench/sip_bench.sh                      # database vmgate_bench_engine
 #   SIP_BENCH_RATES="200 400 600" SIP_BENCH_DURATION=10 bench/sip_bench.sh
+#   SIP_BENCH_BASELINE_RATES="" bench/sip_bench.sh      # without the baseline
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -21,6 +26,8 @@ DB=${SIP_BENCH_DB:-vmgate_bench_engine}
 export DATABASE_URL=${SIP_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DB}
 RATES=${SIP_BENCH_RATES:-"100 200 300 400 500 600 800 1000"}
 DURATION=${SIP_BENCH_DURATION:-30}
+# The static-302 baseline's steps, run first in the same run ("" to skip it).
+BASELINE_RATES=${SIP_BENCH_BASELINE_RATES-"2000 4000 6000 8000 10000 12000 14000 16000"}
 WORKERS=${SIP_BENCH_GUNICORN_WORKERS:-4}
 CHILDREN=${SIP_BENCH_KAMAILIO_CHILDREN:-16}
 # Kamailio shared memory (MB): it holds every transaction for its 4 s wait timer; the
@@ -81,6 +88,9 @@ for round in $(seq 1 20); do
   rm -f "$OUT"/warm."$round".*
   [ "$slow" = 0 ] && break
 done
+# the proof: every worker holds its index (RSS of each, in MB)
+echo "== gunicorn workers' RSS MB after warm-up: $(for pid in $(cat /proc/$GUNICORN_PID/task/$GUNICORN_PID/children); do
+  awk '/^VmRSS:/ { printf "%d ", $2 / 1024 }' /proc/$pid/status; done)" | tee -a "$OUT/report.txt"
 
 echo "== kamailio ($CHILDREN children) on udp:127.0.0.1:$SIP_PORT"
 "$PY" deploy/kamailio/render.py "$OUT/kamailio" --listen "127.0.0.1:$SIP_PORT" \
@@ -153,46 +163,90 @@ for f in glob.glob(str(step / "*_rtt.csv")):
             times.append(float(r[1]))
 times.sort()
 pct = lambda p: times[min(len(times) - 1, int(p / 100 * len(times)))] if times else float("nan")
-clean = calls == rate * duration and ok == calls and failed == 0 and unexpected == 0
-(step / "p99").write_text(f"{pct(99) if times else 1e9}\n")
+# Clean (issue 16): every call made and answered, 0 failed, 0 unexpected, retransmissions
+# under 1 % of the calls, and INVITE→302 p99 ≤ 50 ms.
+why = []
+if calls != rate * duration or ok != calls:
+    why.append(f"{ok} of {rate * duration} calls answered")
+if failed or unexpected:
+    why.append(f"{failed} failed, {unexpected} unexpected")
+if retrans >= 0.01 * max(calls, 1):
+    why.append(f"retransmissions {retrans / max(calls, 1):.1%} ≥ 1 %")
+if not times or pct(99) > 50:
+    why.append("p99 > 50 ms")
+clean = not why
 print(f"{rate:>5} cps  calls {calls:>6}  ok {ok:>6}  failed {failed:>5}  unexpected {unexpected:>4}"
       f"  retrans {retrans:>4}  rt ms p50 {pct(50):6.1f}  p95 {pct(95):6.1f}"
       f"  p99 {pct(99):6.1f}  max {times[-1] if times else float('nan'):7.1f}"
-      f"  {'clean' if clean else 'NOT CLEAN'}")
+      f"  {'clean' if clean else 'NOT CLEAN: ' + '; '.join(why)}")
 if calls:
     per = [(a - b) * 1000 / calls for a, b in zip(after, before)] + [sipp_cpu * 1000 / calls]
     print(f"        CPU ms per call: gunicorn {per[0]:.2f}  kamailio {per[1]:.2f}"
-          f"  postgres {per[2]:.2f}  sipp {per[3]:.2f}  (total {sum(per):.2f})")
+          f"  postgres {per[2]:.2f}  sipp {per[3]:.2f}  (total {sum(per):.2f})"
+          f"  load {open('/proc/loadavg').read().split()[0]}")
 sys.exit(0 if clean else 1)
 EOF
 }
 
-echo "== load: ${DURATION}s per step, load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/report.txt"
 TIMER=""
 [ -x /usr/bin/time ] && TIMER="/usr/bin/time -f %U_%S -o sipp.cpu"
-best=0
-best_p99=0
-for rate in $RATES; do
-  step="$OUT/step-$rate"
-  mkdir -p "$step"
-  cpu_snapshot >"$step/cpu.before"
-  echo "0 0" >"$step/sipp.cpu"
-  (cd "$step" && $TIMER sipp "127.0.0.1:$SIP_PORT" -sf "$ROOT/bench/sip_invite_302.xml" \
-    -inf "$OUT/numbers.csv" -i 127.0.0.1 -p "$(free_port udp)" \
-    -r "$rate" -m $((rate * DURATION)) -l $((rate * 4)) -timeout $((DURATION + 40))s \
-    -nostdin -max_recv_loops 10000 -max_sched_loops 10000 \
-    -trace_stat -stf stats.csv -fd 5 -trace_rtt -rtt_freq 100 \
-    >sipp.out 2>&1 </dev/null) || true
-  cpu_snapshot >"$step/cpu.after"
-  if summarize "$step" "$rate" | tee -a "$OUT/report.txt"; then
-    best=$rate
-    awk -v p="$(cat "$step/p99")" 'BEGIN { exit !(p <= 50) }' && best_p99=$rate
-  else
-    break
-  fi
-done
+# run_steps NAME PORT RATES: sipp at each rate in turn (RATES ascending) against
+# 127.0.0.1:PORT until a step is not clean; sets $best to the highest clean rate (0: none).
+run_steps() {
+  local name=$1 port=$2 rates=$3 rate step
+  best=0
+  echo "== $name: ${DURATION}s per step, load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/report.txt"
+  for rate in $rates; do
+    step="$OUT/$name-$rate"
+    mkdir -p "$step"
+    cpu_snapshot >"$step/cpu.before"
+    echo "0 0" >"$step/sipp.cpu"
+    (cd "$step" && $TIMER sipp "127.0.0.1:$port" -sf "$ROOT/bench/sip_invite_302.xml" \
+      -inf "$OUT/numbers.csv" -i 127.0.0.1 -p "$(free_port udp)" \
+      -r "$rate" -m $((rate * DURATION)) -l $((rate * 4)) -timeout $((DURATION + 40))s \
+      -nostdin -max_recv_loops 10000 -max_sched_loops 10000 \
+      -trace_stat -stf stats.csv -fd 5 -trace_rtt -rtt_freq 100 \
+      >sipp.out 2>&1 </dev/null) || true
+    cpu_snapshot >"$step/cpu.after"
+    if summarize "$step" "$rate" | tee -a "$OUT/report.txt"; then
+      best=$rate
+    else
+      break
+    fi
+  done
+}
+
+run_steps edge "$SIP_PORT" "$RATES"
+edge_best=$best
+# then the baseline (after the edge: its overloaded last step must not disturb the edge's)
+if [ -n "$BASELINE_RATES" ]; then
+  BASE_PORT=$(free_port udp)
+  echo "== baseline: static-302 Kamailio ($CHILDREN children, bench/kamailio_static_302.cfg) on udp:127.0.0.1:$BASE_PORT"
+  kamailio -f "$ROOT/bench/kamailio_static_302.cfg" -A "STATIC_LISTEN=udp:127.0.0.1:$BASE_PORT" \
+    -A "STATIC_CHILDREN=$CHILDREN" -m "$SHM_MB" -DD -E >"$OUT/kamailio-static.log" 2>&1 </dev/null &
+  STATIC_PID=$!
+  pids+=($STATIC_PID)
+  for _ in $(seq 1 100); do
+    grep -q ":$(printf '%04X' "$BASE_PORT") " /proc/net/udp && break
+    sleep 0.1
+  done
+  sleep 0.5
+  # its CPU is reported in the kamailio column (gunicorn: none)
+  EDGE_KAMAILIO_PID=$KAMAILIO_PID EDGE_GUNICORN_PID=$GUNICORN_PID
+  KAMAILIO_PID=$STATIC_PID GUNICORN_PID=0
+  run_steps baseline "$BASE_PORT" "$BASELINE_RATES"
+  baseline_best=$best
+  kill "$STATIC_PID" 2>/dev/null || true
+  wait "$STATIC_PID" 2>/dev/null || true
+  KAMAILIO_PID=$EDGE_KAMAILIO_PID GUNICORN_PID=$EDGE_GUNICORN_PID
+fi
+
 {
-  echo "== highest rate with 0 failed calls and 0 unexpected responses: $best calls/s"
-  echo "== highest such rate with INVITE→302 p99 ≤ 50 ms (the target): $best_p99 calls/s"
+  echo "== highest clean rate of the edge (0 failed, retransmissions < 1 %, p99 ≤ 50 ms): $edge_best calls/s"
+  if [ -n "$BASELINE_RATES" ]; then
+    echo "== highest clean rate of the static-302 baseline: $baseline_best calls/s"
+    awk -v e="$edge_best" -v b="$baseline_best" \
+      'BEGIN { if (b > 0) printf "== edge / baseline: %.1f %%\n", 100 * e / b }'
+  fi
   echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; outputs in $OUT"
 } | tee -a "$OUT/report.txt"

@@ -19,6 +19,7 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.decorators.http import require_GET
 
+from customers import bulk
 from customers.filtersets import (
     CustomerFilterSet,
     RateFilterSet,
@@ -68,6 +69,7 @@ class CustomerListView(TenantListView):
     model = Customer
     table_class = CustomerTable
     filterset_class = CustomerFilterSet
+    export_columns = bulk.CUSTOMER
 
     def get_queryset(self):
         return customers_with_counts(self.tenant)
@@ -279,6 +281,9 @@ class TrunkListView(TenantListView):
     model = Trunk
     table_class = TrunkTable
     filterset_class = TrunkFilterSet
+    export_columns = bulk.TRUNK
+    export_related = ("customer", "rate_plan")
+    export_prefetch = ("networks",)
     add_label = "+ Add trunk"
 
     def get_queryset(self):
@@ -378,6 +383,7 @@ class RatePlanListView(TenantListView):
     model = RatePlan
     table_class = RatePlanTable
     filterset_class = RatePlanFilterSet
+    export_columns = bulk.RATE_PLAN
 
     def get_queryset(self):
         return rateplans_with_counts(self.tenant)
@@ -477,6 +483,7 @@ class RateListView(PlanMixin, TenantListView):
     model = Rate
     table_class = RateTable
     filterset_class = RateFilterSet
+    export_columns = bulk.RATE
     template_name = "customers/rate_list.html"
     add_label = "+ Add destination"
     list_noun, list_noun_plural = "destination", "destinations"

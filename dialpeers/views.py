@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.views import View
 
 from customers.models import Trunk, lock_trunks
+from dialpeers.bulk import DIALPEER
 from dialpeers.filtersets import DialpeerFilterSet
 from dialpeers.forms import DialpeerForm
 from dialpeers.models import Dialpeer
@@ -54,6 +55,8 @@ class DialpeerQuerysetMixin:
 class DialpeerListView(DialpeerQuerysetMixin, TenantListView):
     table_class = DialpeerTable
     filterset_class = DialpeerFilterSet
+    export_columns = DIALPEER
+    export_related = ("customer", "trunk", "rule")
     template_name = "dialpeers/dialpeer_list.html"
     list_actions_template = "dialpeers/_bulk_form.html"
 

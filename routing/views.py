@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.views import View
 
+from routing import bulk
 from routing.dialplan import label_for_code
 from routing.filtersets import NetworkFilterSet, RoutingRuleFilterSet, VMGateClientFilterSet
 from routing.forms import (
@@ -51,6 +52,7 @@ class NetworkListView(TenantListView):
     model = Network
     table_class = NetworkTable
     filterset_class = NetworkFilterSet
+    export_columns = bulk.NETWORK
 
     def page_rows(self, pks):
         return annotate_networks(self.get_base_queryset().filter(pk__in=pks))
@@ -100,6 +102,9 @@ class VMGateClientListView(TenantListView):
     model = VMGateClient
     table_class = VMGateClientTable
     filterset_class = VMGateClientFilterSet
+    export_columns = bulk.CLIENT
+    export_related = ("network",)
+    export_prefetch = ("slots",)
     add_label = "+ Add VMGateClient"
 
     def page_rows(self, pks):
@@ -199,6 +204,8 @@ class RoutingRuleListView(TenantListView):
     model = RoutingRule
     table_class = RoutingRuleTable
     filterset_class = RoutingRuleFilterSet
+    export_columns = bulk.RULE
+    export_related = ("trunk__customer",)
 
     def page_rows(self, pks):
         return annotate_rules(self.get_base_queryset().filter(pk__in=pks))

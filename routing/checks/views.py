@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from routing.bulk import ROUTING_CHECK
 from routing.checks.filtersets import RoutingCheckListFilterSet
 from routing.checks.forms import RoutingCheckForm
 from routing.checks.running import checks_queryset, run_check, run_checks
@@ -18,6 +19,8 @@ class RoutingCheckListView(TenantListView):
     model = RoutingCheck
     table_class = RoutingCheckTable
     filterset_class = RoutingCheckListFilterSet
+    export_columns = ROUTING_CHECK
+    export_related = ("trunk__customer", "expected_rule")
     template_name = "routing/routingcheck_list.html"
 
     def get_base_queryset(self):

@@ -1,0 +1,68 @@
+"""Bulk columns of the routing app's kinds (SPEC §8): what the CSV export of each list
+writes, under the API's field names, references by natural key. The import of a kind reads
+the same columns (vmgate/export.py)."""
+
+import json
+
+from vmgate.export import Column, field
+
+#: How a catch-all rule's code is written (SPEC §8: ``*`` or empty is the catch-all).
+CATCH_ALL_CODE = "*"
+
+
+def rule_code(rule):
+    """A rule's natural key part: its code, ``*`` for the catch-all; empty for no rule."""
+    if rule is None:
+        return None
+    return rule.code or CATCH_ALL_CODE
+
+
+NETWORK = (field("name"),)
+
+# Slots as the API writes them (a JSON list of {position, enabled, label}): lossless.
+CLIENT = (
+    field("name"),
+    field("node_id"),
+    field("network", "network.name"),
+    field("status"),
+    field("active_calls"),
+    field("sip_uri"),
+    Column(
+        "slots",
+        lambda client: json.dumps(
+            [
+                {"position": s.position, "enabled": s.enabled, "label": s.label}
+                for s in sorted(client.slots.all(), key=lambda s: s.position)
+            ],
+            separators=(",", ":"),
+        ),
+    ),
+)
+
+# A rule is its code plus its scope: the scope trunk's name, and its customer's (trunk
+# names repeat across customers); both empty for a rule of all trunks.
+RULE = (
+    Column("code", rule_code),
+    field("label"),
+    field("assignment"),
+    field("trunk", "trunk.name"),
+    field("customer", "trunk.customer.name"),
+    field("is_active"),
+)
+
+# Not an import kind (SPEC §8); the rule it expects by code and id (a code alone can name
+# a scoped and an unscoped rule). last_result (the whole decision) is left out.
+ROUTING_CHECK = (
+    field("name"),
+    field("customer", "trunk.customer.name"),
+    field("trunk", "trunk.name"),
+    field("source_ip"),
+    field("called_number"),
+    field("at"),
+    field("expected_outcome"),
+    field("expected_reason"),
+    Column("expected_rule", lambda check: rule_code(check.expected_rule)),
+    field("expected_rule_id"),
+    field("last_passed"),
+    field("last_run_at"),
+)
