@@ -58,7 +58,7 @@ sip-edge:
 	  echo "set VMGATE_API_TOKEN (or VMGATE_API_TOKEN_FILE): python manage.py create_api_token USER"; exit 2; }
 	python3 deploy/kamailio/render.py $(SIP_EDGE_DIR) --listen $(SIP_LISTEN) --api-url $(API_URL) \
 	  --db-url $(SIP_DB_URL)
-	exec kamailio -f $(SIP_EDGE_DIR)/kamailio.cfg -m $(SIP_SHM_MB) -DD -E
+	exec $(SIP_EDGE_DIR)/run -m $(SIP_SHM_MB)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .sip-edge

@@ -97,7 +97,7 @@ echo "== kamailio ($CHILDREN children) on udp:127.0.0.1:$SIP_PORT"
   --api-url "http://127.0.0.1:$HTTP_PORT" --token-file "$OUT/token" \
   --db-url "$DATABASE_URL" --tenant-id "$(cat "$OUT/tenant_id")" \
   --children "$CHILDREN" --pike-density 1000000 >/dev/null
-kamailio -f "$OUT/kamailio/kamailio.cfg" -m "$SHM_MB" -DD -E >"$OUT/kamailio.log" 2>&1 </dev/null &
+"$OUT/kamailio/run" -m "$SHM_MB" >"$OUT/kamailio.log" 2>&1 </dev/null &
 pids+=($!)
 KAMAILIO_PID=$!
 for _ in $(seq 1 100); do

@@ -20,7 +20,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 RENDER = REPO / "deploy" / "kamailio" / "render.py"
-KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
 
 
@@ -151,7 +150,7 @@ class Kamailio:
         self.log = self.dir / "kamailio.log"
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
-                [KAMAILIO, "-f", str(self.dir / "kamailio.cfg"), "-DD", "-E", "-m", "64"],
+                [str(self.dir / "run"), "-m", "64"],  # render.py's command line
                 cwd=self.dir,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
