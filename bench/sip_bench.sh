@@ -36,19 +36,8 @@ SHM_MB=${SIP_BENCH_KAMAILIO_SHM_MB:-256}
 OUT=$ROOT/bench/out/sip-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 
-pids=()
-finish() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  "$PY" bench/sip_bench_setup.py cleanup --out "$OUT" || true
-}
-trap finish EXIT
-
-free_port() {
-  "$PY" -c 'import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
-}
+# shellcheck source=bench/sip_common.sh
+. "$ROOT/bench/sip_common.sh"
 
 echo "== preparing $DB (trunk, token, routed numbers)"
 "$PY" bench/sip_bench_setup.py prepare --out "$OUT" | tee "$OUT/setup.txt"
@@ -100,10 +89,7 @@ echo "== kamailio ($CHILDREN children) on udp:127.0.0.1:$SIP_PORT"
 "$OUT/kamailio/run" -m "$SHM_MB" >"$OUT/kamailio.log" 2>&1 </dev/null &
 pids+=($!)
 KAMAILIO_PID=$!
-for _ in $(seq 1 100); do
-  grep -q ":$(printf '%04X' "$SIP_PORT") " /proc/net/udp && break
-  sleep 0.1
-done
+wait_udp "$SIP_PORT" 10 || true
 sleep 0.5
 
 cpu_snapshot() { # → "gunicorn kamailio pg:<pid>=<s>..." CPU seconds so far: the process
@@ -226,10 +212,7 @@ if [ -n "$BASELINE_RATES" ]; then
     -A "STATIC_CHILDREN=$CHILDREN" -m "$SHM_MB" -DD -E >"$OUT/kamailio-static.log" 2>&1 </dev/null &
   STATIC_PID=$!
   pids+=($STATIC_PID)
-  for _ in $(seq 1 100); do
-    grep -q ":$(printf '%04X' "$BASE_PORT") " /proc/net/udp && break
-    sleep 0.1
-  done
+  wait_udp "$BASE_PORT" 10 || true
   sleep 0.5
   # its CPU is reported in the kamailio column (gunicorn: none)
   EDGE_KAMAILIO_PID=$KAMAILIO_PID EDGE_GUNICORN_PID=$GUNICORN_PID

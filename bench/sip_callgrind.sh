@@ -23,18 +23,8 @@ SIP_CG_KAMAILIO_ARGS=${SIP_CG_KAMAILIO_ARGS:-}
 RATE=${SIP_CG_RATE:-25}
 OUT=$ROOT/bench/out/callgrind-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
-pids=()
-finish() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  "$PY" bench/sip_bench_setup.py cleanup --out "$OUT" >/dev/null || true
-}
-trap finish EXIT
-free_port() {
-  "$PY" -c 'import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
-}
+# shellcheck source=bench/sip_common.sh
+. "$ROOT/bench/sip_common.sh"
 
 "$PY" bench/sip_bench_setup.py prepare --out "$OUT" --numbers 200 >/dev/null
 HTTP_PORT=$(free_port tcp)
@@ -69,10 +59,7 @@ valgrind --tool=callgrind --trace-children=yes --instr-atstart=no \
   $START -m 256 >"$OUT/kamailio.log" 2>&1 </dev/null &
 KPID=$!
 pids+=($KPID)
-for _ in $(seq 1 600); do
-  grep -q ":$(printf '%04X' "$SIP_PORT") " /proc/net/udp && break
-  sleep 0.2
-done
+wait_udp "$SIP_PORT" 120 || true
 sleep 5  # let the children finish starting (and the first reload)
 callgrind_control -i on >/dev/null  # count from here on, in every Kamailio process
 (cd "$OUT" && sipp "127.0.0.1:$SIP_PORT" -sf "$ROOT/bench/sip_invite_302.xml" \
