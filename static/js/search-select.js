@@ -100,9 +100,19 @@
         sortField: [{ field: "$order" }],
         load: function (query, callback) {
           var ts = this;
+          var done = false;
+          // Tom Select counts loads in flight until each callback: call it exactly once,
+          // whatever happens, or the control reads "loading" for good.
+          function finish(options) {
+            if (done) return;
+            done = true;
+            try { callback(options); } finally { busy(ts, false); }
+          }
           fetchOptions(select, query).then(
-            function (options) { ts.clearOptions(); callback(options); busy(ts, false); },
-            function () { callback(); busy(ts, false); }
+            function (options) {
+              try { ts.clearOptions(); } finally { finish(options); }
+            },
+            function () { finish(); }
           );
         },
       });

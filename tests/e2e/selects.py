@@ -18,8 +18,27 @@ def box(page, select_id):
 
 
 def search(page, select_id, text):
-    """Click the control and type ``text``; returns once the dropdown lists a match."""
+    """Click the control and type ``text``; returns once the dropdown lists a match.
+
+    As a person does: wait until the control is there (a page just loaded may not have
+    set it up yet) and not reloading (a field it depends on just
+    changed: the reload may clear what was typed), click, wait for the text cursor (Tom
+    Select focuses its input only after a ``setTimeout(0)``), wait for the options the
+    focus asked for, then type: keys typed before either were lost on a slow machine
+    ("rmentel" for "Armentel")."""
+    page.wait_for_function(
+        "id => { const s = document.getElementById(id);"
+        " return s && s.tomselect && s.tomselect.wrapper.getAttribute('aria-busy') !== 'true'; }",
+        arg=select_id,
+    )
     box(page, select_id).click()
+    page.wait_for_function(
+        "id => document.activeElement && document.activeElement.id === id + '-ts-control'",
+        arg=select_id,
+    )
+    # and for the options the focus itself asked for: their arrival refreshes the control,
+    # which dropped the first keys typed before it ("mentel", "tal", "")
+    settled(page, select_id)
     control(page, select_id).press_sequentially(text)
     settled(page, select_id, text)
     page.locator(f"#{select_id}-ts-dropdown .option").first.wait_for()
@@ -33,12 +52,31 @@ def settled(page, select_id, text=""):
     dropdown open, which only that handler or typing does), then not
     busy (a remote control reads aria-busy="true" from the moment it is asked, its 250 ms
     throttle included, until the options are in)."""
-    page.wait_for_function(
-        "([id, text]) => { const ts = document.getElementById(id).tomselect;"
-        " return (ts.isFocused || ts.isOpen) && !ts.refreshTimeout && !ts.loading"
-        " && (ts.lastQuery || '') === text"
-        " && ts.wrapper.getAttribute('aria-busy') !== 'true'; }",
-        arg=[select_id, text],
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            "([id, text]) => { const ts = document.getElementById(id).tomselect;"
+            " return (ts.isFocused || ts.isOpen) && !ts.refreshTimeout && !ts.loading"
+            " && (ts.lastQuery || '') === text"
+            " && ts.wrapper.getAttribute('aria-busy') !== 'true'; }",
+            arg=[select_id, text],
+        )
+    except PlaywrightTimeout as timeout:
+        raise AssertionError(
+            f"{select_id} never settled on {text!r}: {state(page, select_id)}"
+        ) from timeout
+
+
+def state(page, select_id):
+    """What ``settled`` waits on, for a failure's message."""
+    return page.evaluate(
+        "([id]) => { const ts = document.getElementById(id).tomselect; return {"
+        " focused: ts.isFocused, open: ts.isOpen, refreshing: !!ts.refreshTimeout,"
+        " loading: ts.loading, lastQuery: ts.lastQuery, typed: ts.inputValue(),"
+        " busy: ts.wrapper.getAttribute('aria-busy'),"
+        " active: document.activeElement && document.activeElement.id}; }",
+        [select_id],
     )
 
 
