@@ -329,6 +329,20 @@ class RoutingCheck(TenantOwned):
 
     history = HistoricalRecords()
 
+    #: What an operator writes (the form's and the API's writable fields), and what a run
+    #: writes (read-only in the API).
+    EDITABLE_FIELDS = (
+        "name",
+        "trunk",
+        "source_ip",
+        "called_number",
+        "at",
+        "expected_outcome",
+        "expected_reason",
+        "expected_rule",
+    )
+    RESULT_FIELDS = ("last_passed", "last_result", "last_run_at")
+
     class Meta:
         ordering = ["name", "id"]
         constraints = [

@@ -8,21 +8,8 @@ from vmgate.api import TenantModelSerializer, TenantModelViewSet
 class RoutingCheckSerializer(TenantModelSerializer):
     class Meta(TenantModelSerializer.Meta):
         model = RoutingCheck
-        fields = [
-            "id",
-            "name",
-            "trunk",
-            "source_ip",
-            "called_number",
-            "at",
-            "expected_outcome",
-            "expected_reason",
-            "expected_rule",
-            "last_passed",
-            "last_result",
-            "last_run_at",
-        ]
-        read_only_fields = ["last_passed", "last_result", "last_run_at"]
+        fields = ["id", *RoutingCheck.EDITABLE_FIELDS, *RoutingCheck.RESULT_FIELDS]
+        read_only_fields = list(RoutingCheck.RESULT_FIELDS)
 
 
 class RoutingCheckViewSet(TenantModelViewSet):

@@ -38,16 +38,7 @@ class RoutingCheckForm(TenantModelForm):
 
     class Meta:
         model = RoutingCheck
-        fields = [
-            "name",
-            "trunk",
-            "source_ip",
-            "called_number",
-            "at",
-            "expected_outcome",
-            "expected_reason",
-            "expected_rule",
-        ]
+        fields = list(RoutingCheck.EDITABLE_FIELDS)
         help_texts = {
             "source_ip": "Instead of a trunk: the address the INVITE comes from.",
             "called_number": "As it arrives, with the tech prefix.",
