@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import StreamingHttpResponse
 from django.utils.text import slugify
 
@@ -41,22 +42,26 @@ class Column:
 
 def field(name: str, path: str | None = None) -> Column:
     """The attribute ``path`` (dotted; default ``name``) of the row; empty when a step of
-    the path is None."""
+    the path is None or unset."""
     steps = (path or name).split(".")
 
     def get(obj):
         for step in steps:
             if obj is None:
                 return None
-            obj = getattr(obj, step)
+            try:
+                obj = getattr(obj, step)
+            except ObjectDoesNotExist:  # an unsaved row's unset reference (the import)
+                return None
         return obj
 
     return Column(name, get)
 
 
-def cell(value) -> str:
+def cell(value, neutralise=True) -> str:
     """A value as its CSV text: booleans ``true``/``false``, dates ISO 8601, lists joined
-    by spaces, None empty, formula-like text neutralised."""
+    by spaces, None empty, formula-like text neutralised (unless ``neutralise`` is False:
+    the import's own reading of a stored value)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -68,7 +73,7 @@ def cell(value) -> str:
     if isinstance(value, list | tuple):
         value = " ".join(str(v) for v in value)
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if neutralise and text.startswith(_FORMULA_START) else text
 
 
 class _Echo:

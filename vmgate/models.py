@@ -1,8 +1,11 @@
 """Tenancy: the operator (Tenant) and who may act for it (Membership)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from vmgate.validators import no_nul
 
@@ -151,3 +154,55 @@ class UserPreference(models.Model):
             unique_fields=["user"],
             update_fields=list(values),
         )
+
+
+class ImportUpload(TenantOwned):
+    """A file previewed on the import page, kept until it is applied or cancelled (SPEC §8).
+    Apply re-stages it and refuses when the preview no longer holds (``fingerprint``) or
+    when it is older than :data:`IMPORT_UPLOAD_TTL`."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=20)
+    mode = models.CharField(max_length=10)
+    rate_plan = models.ForeignKey(
+        "customers.RatePlan", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    filename = models.CharField(max_length=200)
+    content = models.BinaryField()
+    fingerprint = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+#: How long a preview stays appliable.
+IMPORT_UPLOAD_TTL = timedelta(hours=1)
+
+
+class ImportRun(TenantOwned):
+    """One applied import: the single change-log entry it writes ("Imported rates.csv:
+    1,234 created, 56 updated"). The rows it wrote carry ``history_change_reason`` =
+    ``reason`` in their own history (their History tabs show them; the tenant change log
+    shows this entry instead of each row)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=20)
+    filename = models.CharField(max_length=200)
+    mode = models.CharField(max_length=10)
+    summary = models.CharField(max_length=300)
+    counts = models.JSONField(default=dict)
+    reason = models.CharField(max_length=100, unique=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.summary

@@ -1,0 +1,876 @@
+"""The importable kinds (SPEC §8): for each, the columns (the export's, from ``*/bulk.py``),
+the key that finds a row's existing object, and the form that validates it — the page's own
+form, so an import refuses exactly what the page refuses, with the same message.
+
+Rows are staged one by one (each saved in a savepoint, so later rows see earlier ones, as a
+person clicking them in would), inside the one transaction of :func:`vmgate.imports.run_import`.
+Rates, the big kind (a 100,000-code deck), validate with the rate form and are written in
+bulk (:class:`RateKind`).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, Q
+from django.db.models.functions import Lower
+from django.forms import modelform_factory
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from customers import bulk as customer_bulk
+from customers.forms import CustomerForm, RateForm, TrunkForm
+from customers.models import Customer, Rate, RatePlan, Trunk
+from dialpeers.bulk import DIALPEER
+from dialpeers.forms import DialpeerForm
+from dialpeers.models import Dialpeer
+from routing import bulk as routing_bulk
+from routing.forms import NetworkForm, RoutingRuleForm, SimSlotFormSet, VMGateClientForm
+from routing.models import Network, RoutingRule, VMGateClient
+from vmgate.export import cell
+from vmgate.imports import (
+    RowChange,
+    RowErrors,
+    bool_value,
+    diff,
+    form_errors,
+    protected_message,
+    rows_as_dicts,
+    saved,
+    strip_tags,
+    text_value,
+)
+
+
+def plain(value):
+    return cell(value, neutralise=False)
+
+
+def _name_key(value):
+    return (value or "").strip().lower()
+
+
+class Kind:
+    """One importable kind; subclasses say how a row maps to its object and form."""
+
+    key = ""  # the URL/command name: "customers"
+    noun = plural = ""
+    model = None
+    columns = ()
+    key_columns = ()
+    optional_columns = frozenset()
+    code_columns = frozenset()
+    bool_columns = frozenset()
+    list_url = ""  # the list page that offers the import
+    needs_rate_plan = False
+
+    @property
+    def column_names(self):
+        return [c.name for c in self.columns]
+
+    # -- what subclasses define ----------------------------------------------------------
+    def existing(self, ctx):
+        """{key: pk} of the tenant's rows (a list of pks where the key is ambiguous)."""
+        raise NotImplementedError
+
+    def row_key(self, ctx, values):
+        raise NotImplementedError
+
+    def load(self, ctx, pk):
+        return self.model._default_manager.get(pk=pk)
+
+    def new(self, ctx):
+        return self.model()
+
+    def make_form(self, ctx, values, instance):
+        raise NotImplementedError
+
+    def save(self, ctx, form):
+        form.instance._change_reason = ctx.reason
+        return form.save()
+
+    def label(self, values):
+        return " / ".join(values.get(c, "") or "*" for c in self.key_columns)
+
+    #: Columns read from related rows, and their value for a row not saved yet.
+    unsaved = {}
+
+    def values(self, instance):
+        """{column: value} as the export reads them."""
+        if instance.pk is None:
+            return {
+                c.name: self.unsaved[c.name] if c.name in self.unsaved else c.get(instance)
+                for c in self.columns
+            }
+        return {c.name: c.get(instance) for c in self.columns}
+
+    def after_values(self, form):
+        return self.values(form.instance)
+
+    def errors_of(self, form):
+        """[(column, message)] of an invalid form."""
+        return form_errors(form)
+
+    # -- shared ---------------------------------------------------------------------------
+    def clean_cells(self, raw):
+        values, errors = {}, []
+        for name, text in raw.items():
+            try:
+                value = text_value(text, name, code=name in self.code_columns)
+                if name in self.bool_columns:
+                    value = "true" if bool_value(value, name) else "false"
+            except RowErrors as exc:
+                errors.extend(exc.errors)
+                continue
+            values[name] = value
+        if errors:
+            raise RowErrors(errors)
+        return values
+
+    def stage(self, ctx, table, result):
+        existing = self.existing(ctx)
+        present = set(table.header)
+        seen = {}
+        defaults = None
+        for line, raw, extra in rows_as_dicts(table):
+            try:
+                if extra:
+                    raise RowErrors([("", f"{len(extra)} cell(s) beyond the header's columns.")])
+                values = self.clean_cells(raw)
+                key = self.row_key(ctx, values)
+                label = self.label(values)
+                if key in seen:
+                    raise RowErrors(
+                        [
+                            (
+                                self.key_columns[0],
+                                f"Line {seen[key]} already has {self.noun} "
+                                f"{label}: each {self.noun} once per file.",
+                            )
+                        ]
+                    )
+                seen[key] = line
+                pk = existing.get(key)
+                if isinstance(pk, list):
+                    raise RowErrors(
+                        [
+                            (
+                                self.key_columns[0],
+                                f"{len(pk)} {self.plural} match {label}; edit them on their pages.",
+                            )
+                        ]
+                    )
+                if pk is not None and ctx.mode == "add":
+                    raise RowErrors(
+                        [
+                            (
+                                self.key_columns[0],
+                                f"{self.noun.capitalize()} {label} already "
+                                "exists (mode add creates only).",
+                            )
+                        ]
+                    )
+                instance = self.load(ctx, pk) if pk is not None else None
+                before = self.values(instance) if instance is not None else {}
+                if len(present) < len(self.columns):
+                    # An absent column keeps the value it has, or a new row's default.
+                    if defaults is None:
+                        defaults = self.values(self.new(ctx))
+                    base = before if instance is not None else defaults
+                    for name in self.column_names:
+                        if name not in present:
+                            values[name] = plain(base.get(name))
+                form = self.make_form(ctx, values, instance)
+                if not form.is_valid():
+                    raise RowErrors(self.errors_of(form))
+                after = self.after_values(form)
+                if instance is None:
+                    action = "create"
+                    changes = diff(self.column_names, {}, after, present)
+                else:
+                    changes = diff(self.column_names, before, after, present)
+                    action = "update" if changes else "unchanged"
+                if action != "unchanged" and not saved(
+                    ctx, result, line, lambda form=form: self.save(ctx, form)
+                ):
+                    result.error_rows += 1
+                    continue
+                result.record(RowChange(line, action, label, changes))
+            except RowErrors as exc:
+                result.error_rows += 1
+                for column, message in exc.errors:
+                    result.error(line, column, message)
+        if ctx.mode == "replace" and result.ok:
+            self.delete_absent(ctx, existing, seen, result)
+
+    def delete_absent(self, ctx, existing, seen, result):
+        for key, pk in existing.items():
+            if key in seen:
+                continue
+            for one in pk if isinstance(pk, list) else [pk]:
+                instance = self.load(ctx, one)
+                name = str(instance)
+                try:
+                    with transaction.atomic():
+                        instance._change_reason = ctx.reason
+                        instance.delete()
+                except ProtectedError as exc:
+                    result.error_rows += 1
+                    result.error(None, "", protected_message(exc, name))
+                    continue
+                result.record(RowChange(None, "delete", name))
+
+
+def _lookup(mapping, name, column, noun):
+    pk = mapping.get(_name_key(name))
+    if pk is None:
+        raise RowErrors([(column, f"{noun} “{name}” not found.")])
+    return pk
+
+
+# --- customers ---------------------------------------------------------------------------
+
+CustomerImportForm = modelform_factory(
+    Customer, form=CustomerForm, fields=[*CustomerForm.Meta.fields, "status"]
+)
+
+
+class CustomerKind(Kind):
+    key, noun, plural, model = "customers", "customer", "customers", Customer
+    columns = customer_bulk.CUSTOMER
+    key_columns = ("name",)
+    bool_columns = frozenset({"credit_unlimited", "overdraft_allowed"})
+    optional_columns = frozenset(c.name for c in columns) - {"name"}
+    list_url = "customers:customer_list"
+
+    def existing(self, ctx):
+        rows = Customer.objects.filter(tenant=ctx.tenant).values_list(Lower("name"), "pk")
+        return dict(rows)
+
+    def row_key(self, ctx, values):
+        if not values.get("name"):
+            raise RowErrors([("name", "This field is required.")])
+        return _name_key(values["name"])
+
+    def load(self, ctx, pk):
+        return Customer.objects.get(pk=pk)
+
+    def make_form(self, ctx, values, instance):
+        return CustomerImportForm(data=values, instance=instance, tenant=ctx.tenant)
+
+
+# --- trunks ------------------------------------------------------------------------------
+
+
+def _customers(ctx):
+    if "customers" not in ctx.cache:
+        ctx.cache["customers"] = dict(
+            Customer.objects.filter(tenant=ctx.tenant).values_list(Lower("name"), "pk")
+        )
+    return ctx.cache["customers"]
+
+
+def _trunks(ctx):
+    """{(customer name, trunk name): pk} and {trunk name: [pk, ...]} of the tenant."""
+    if "trunks" not in ctx.cache:
+        by_pair, by_name = {}, {}
+        for pk, customer, name in Trunk.objects.filter(tenant=ctx.tenant).values_list(
+            "pk", Lower("customer__name"), "name"
+        ):
+            by_pair[(customer, name)] = pk
+            by_name.setdefault(name, []).append(pk)
+        ctx.cache["trunks"] = by_pair, by_name
+    return ctx.cache["trunks"]
+
+
+def resolve_trunk(
+    ctx, trunk_name, customer_name, *, trunk_column="trunk", customer_column="customer"
+):
+    """The pk of the tenant's trunk ``trunk_name`` (of ``customer_name`` when given); an
+    error when it is missing, or when the name repeats and no customer says which."""
+    by_pair, by_name = _trunks(ctx)
+    if customer_name:
+        pk = by_pair.get((_name_key(customer_name), trunk_name))
+        if pk is None:
+            raise RowErrors(
+                [(trunk_column, f"Trunk “{trunk_name}” of customer “{customer_name}” not found.")]
+            )
+        return pk
+    pks = by_name.get(trunk_name, [])
+    if not pks:
+        raise RowErrors([(trunk_column, f"Trunk “{trunk_name}” not found.")])
+    if len(pks) > 1:
+        raise RowErrors(
+            [
+                (
+                    customer_column,
+                    f"{len(pks)} customers have a trunk “{trunk_name}”: say whose "
+                    "in the customer column.",
+                )
+            ]
+        )
+    return pks[0]
+
+
+class TrunkKind(Kind):
+    key, noun, plural, model = "trunks", "trunk", "trunks", Trunk
+    columns = customer_bulk.TRUNK
+    key_columns = ("customer", "name")
+    code_columns = frozenset({"tech_prefix"})
+    optional_columns = frozenset(c.name for c in columns) - {"customer", "name"}
+    list_url = "customers:trunk_list"
+    unsaved = {"networks": []}
+
+    def existing(self, ctx):
+        return dict(_trunks(ctx)[0])
+
+    def row_key(self, ctx, values):
+        errors = [(c, "This field is required.") for c in self.key_columns if not values.get(c)]
+        if errors:
+            raise RowErrors(errors)
+        return (_name_key(values["customer"]), values["name"])
+
+    def load(self, ctx, pk):
+        return Trunk.objects.select_related("customer", "rate_plan").get(pk=pk)
+
+    def make_form(self, ctx, values, instance):
+        plans = ctx.cache.get("plans")
+        if plans is None:
+            plans = ctx.cache["plans"] = {
+                name: pk
+                for pk, name in RatePlan.objects.filter(tenant=ctx.tenant).values_list("pk", "name")
+            }
+        errors = []
+        data = {
+            k: values.get(k, "")
+            for k in ("name", "tech_prefix", "max_concurrent_calls", "max_cps", "status")
+        }
+        data["codecs"] = values.get("codecs", "").split()
+        try:
+            data["customer"] = _lookup(_customers(ctx), values["customer"], "customer", "Customer")
+        except RowErrors as exc:
+            errors.extend(exc.errors)
+        plan = values.get("rate_plan", "")
+        if plan:
+            if plan not in plans:
+                errors.append(("rate_plan", f"Rate plan “{plan}” not found."))
+            data["rate_plan"] = plans.get(plan, "")
+        if errors:
+            raise RowErrors(errors)
+        networks = values.get("networks", "").split()
+        old = list(instance.networks.all()) if instance is not None else []
+        rows = []
+        for row in old:
+            rows.append((row.pk, row.network, row.network not in networks))
+        kept = {r.network for r in old}
+        rows += [(None, net, False) for net in networks if net not in kept]
+        data["networks-TOTAL_FORMS"] = str(len(rows))
+        data["networks-INITIAL_FORMS"] = str(len(old))
+        data["networks-MIN_NUM_FORMS"] = "0"
+        data["networks-MAX_NUM_FORMS"] = "1000"
+        for i, (pk, net, delete) in enumerate(rows):
+            data[f"networks-{i}-id"] = str(pk or "")
+            data[f"networks-{i}-network"] = net
+            if delete:
+                data[f"networks-{i}-DELETE"] = "on"
+        form = TrunkForm(data=data, instance=instance, tenant=ctx.tenant)
+        form.wanted_networks = networks
+        return form
+
+    def after_values(self, form):
+        out = super().values(form.instance)
+        out["networks"] = list(getattr(form.networks, "valid_networks", []))
+        return out
+
+    def errors_of(self, form):
+        return with_formset_errors(form, form.networks, "networks")
+
+
+def with_formset_errors(form, formset, column):
+    """The form's errors and its inline formset's, the latter under ``column``."""
+    out = form_errors(form)
+    for sub in formset.forms:
+        for errors in sub.errors.values():
+            out.extend((column, strip_tags(str(e))) for e in errors)
+    out.extend((column, strip_tags(str(e))) for e in formset.non_form_errors())
+    return out
+
+
+# --- rates (bulk) ------------------------------------------------------------------------
+
+
+class RateImportForm(RateForm):
+    """The page's rate form, minus the database round trips per row: the unique
+    (code, valid_since) is the import's key, matched in memory against the plan's rates,
+    and the check constraints restate the field validators the form runs. The database
+    still holds all of them when the rows are written."""
+
+    def validate_unique(self):
+        pass
+
+    def _post_clean(self):
+        self.instance.validate_constraints = lambda exclude=None: None
+        super()._post_clean()
+
+
+class RateKind(Kind):
+    key, noun, plural, model = "rates", "rate", "rates", Rate
+    columns = customer_bulk.RATE
+    key_columns = ("code", "valid_since")
+    code_columns = frozenset({"code"})
+    optional_columns = frozenset(
+        {"description", "connection_fee", "connection_sec", "billing_block_sec"}
+    )
+    list_url = "customers:rateplan_list"
+    needs_rate_plan = True
+
+    def label(self, values):
+        return f"{values.get('code') or '*'} from {values.get('valid_since', '')}"
+
+    def stage(self, ctx, table, result):
+        plan = ctx.rate_plan
+        names = self.column_names
+        present = set(table.header)
+        existing = {(r.code, r.valid_since): r for r in Rate.objects.filter(rate_plan=plan)}
+        field_names = [n for n in names if n in present]
+        defaults = self.values(Rate(rate_plan=plan))
+        seen, creates, updates = {}, [], []
+        for line, raw, extra in rows_as_dicts(table):
+            try:
+                if extra:
+                    raise RowErrors([("", f"{len(extra)} cell(s) beyond the header's columns.")])
+                values = self.clean_cells(raw)
+                for name in names:
+                    if name not in present:
+                        values[name] = plain(defaults[name])
+                form = RateImportForm(data=values, rate_plan=plan, tenant=ctx.tenant)
+                if not form.is_valid():
+                    raise RowErrors(form_errors(form))
+                data = form.cleaned_data
+                key = (data["code"], data["valid_since"])
+                label = self.label(values)
+                if key in seen:
+                    raise RowErrors(
+                        [
+                            (
+                                "code",
+                                f"Line {seen[key]} already has rate {label}: each code and "
+                                "valid_since once per file.",
+                            )
+                        ]
+                    )
+                seen[key] = line
+                instance = existing.get(key)
+                if instance is not None and ctx.mode == "add":
+                    raise RowErrors(
+                        [("code", f"Rate {label} already exists (mode add creates only).")]
+                    )
+                if instance is None:
+                    rate = Rate(rate_plan=plan)
+                    for name in names:
+                        setattr(rate, name, data.get(name, defaults[name]))
+                    rate.fill_defaults()
+                    creates.append(rate)
+                    result.record(
+                        RowChange(
+                            line, "create", label, diff(names, {}, self.values(rate), present)
+                        )
+                    )
+                    continue
+                before = self.values(instance)
+                for name in field_names:
+                    setattr(instance, name, data[name])
+                instance.fill_defaults()
+                changes = diff(names, before, self.values(instance), present)
+                if changes:
+                    updates.append(instance)
+                result.record(RowChange(line, "update" if changes else "unchanged", label, changes))
+            except RowErrors as exc:
+                result.error_rows += 1
+                for column, message in exc.errors:
+                    result.error(line, column, message)
+        if not result.ok:
+            return
+        user = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
+        absent = [r for key, r in existing.items() if key not in seen]
+        if ctx.mode == "replace" and absent:
+            for rate in absent:
+                result.record(
+                    RowChange(
+                        None,
+                        "delete",
+                        self.label(
+                            {"code": rate.code, "valid_since": rate.valid_since.isoformat()}
+                        ),
+                    )
+                )
+            Rate.objects.filter(pk__in=[r.pk for r in absent]).delete()
+            now = timezone.now()
+            # The deletions' history, like a delete on the page would write.
+            history = Rate.history.model
+            history.objects.bulk_create(
+                [
+                    history(
+                        **{f.attname: getattr(r, f.attname) for f in Rate._meta.concrete_fields},
+                        history_type="-",
+                        history_user=user,
+                        history_change_reason=ctx.reason,
+                        history_date=now,
+                    )
+                    for r in absent
+                ],
+                batch_size=2000,
+            )
+        try:
+            with transaction.atomic():
+                self.write(ctx, user, creates, updates, names, present)
+        except IntegrityError as exc:
+            result.file_failed(f"The database refused the rates: {str(exc).splitlines()[0]}")
+
+    def write(self, ctx, user, creates, updates, names, present):
+        if creates:
+            bulk_create_with_history(
+                creates, Rate, batch_size=2000, default_user=user, default_change_reason=ctx.reason
+            )
+        if updates:
+            bulk_update_with_history(
+                updates,
+                Rate,
+                [n for n in names if n in present or n == "description"],
+                batch_size=2000,
+                default_user=user,
+                default_change_reason=ctx.reason,
+            )
+
+
+# --- networks and clients ----------------------------------------------------------------
+
+
+class NetworkKind(Kind):
+    key, noun, plural, model = "networks", "network", "networks", Network
+    columns = routing_bulk.NETWORK
+    key_columns = ("name",)
+    list_url = "routing:network_list"
+
+    def existing(self, ctx):
+        return dict(Network.objects.filter(tenant=ctx.tenant).values_list("name", "pk"))
+
+    def row_key(self, ctx, values):
+        if not values.get("name"):
+            raise RowErrors([("name", "This field is required.")])
+        return values["name"]
+
+    def make_form(self, ctx, values, instance):
+        return NetworkForm(data=values, instance=instance, tenant=ctx.tenant)
+
+
+class ClientKind(Kind):
+    key, noun, plural, model = "clients", "VMGateClient", "VMGateClients", VMGateClient
+    columns = routing_bulk.CLIENT
+    key_columns = ("node_id",)
+    optional_columns = frozenset(c.name for c in columns) - {"node_id"}
+    list_url = "routing:vmgateclient_list"
+    unsaved = {"slots": "[]"}
+
+    def existing(self, ctx):
+        return dict(VMGateClient.objects.filter(tenant=ctx.tenant).values_list("node_id", "pk"))
+
+    def row_key(self, ctx, values):
+        if not values.get("node_id"):
+            raise RowErrors([("node_id", "This field is required.")])
+        return values["node_id"]
+
+    def label(self, values):
+        return f"{values.get('name', '')} ({values.get('node_id', '')})"
+
+    def load(self, ctx, pk):
+        return VMGateClient.objects.select_related("network").get(pk=pk)
+
+    def make_form(self, ctx, values, instance):
+        networks = ctx.cache.get("networks")
+        if networks is None:
+            networks = ctx.cache["networks"] = dict(
+                Network.objects.filter(tenant=ctx.tenant).values_list("name", "pk")
+            )
+        data = {
+            k: values.get(k, "") for k in ("name", "node_id", "status", "active_calls", "sip_uri")
+        }
+        network = values.get("network", "")
+        if network:
+            if network not in networks:
+                raise RowErrors([("network", f"Network “{network}” not found.")])
+            data["network"] = networks[network]
+        try:
+            slots = json.loads(values.get("slots") or "[]")
+            if not isinstance(slots, list) or not all(isinstance(s, dict) for s in slots):
+                raise ValueError
+        except ValueError:
+            raise RowErrors(
+                [
+                    (
+                        "slots",
+                        "Write the SIM slots as a JSON list, e.g. "
+                        '[{"position":1,"enabled":true,"label":""}].',
+                    )
+                ]
+            ) from None
+        old = list(instance.slots.all()) if instance is not None else []
+        wanted = {}
+        for s in slots:
+            wanted[str(s.get("position", ""))] = s
+        rows = []
+        for slot in old:
+            new = wanted.pop(str(slot.position), None)
+            rows.append((slot.pk, new or {"position": slot.position}, new is None))
+        rows += [(None, s, False) for s in wanted.values()]
+        data["slots-TOTAL_FORMS"] = str(len(rows))
+        data["slots-INITIAL_FORMS"] = str(len(old))
+        data["slots-MIN_NUM_FORMS"] = "0"
+        data["slots-MAX_NUM_FORMS"] = "1000"
+        for i, (pk, s, delete) in enumerate(rows):
+            data[f"slots-{i}-id"] = str(pk or "")
+            data[f"slots-{i}-position"] = str(s.get("position", ""))
+            if s.get("enabled", True) not in (False, "false", 0):
+                data[f"slots-{i}-enabled"] = "on"
+            data[f"slots-{i}-label"] = str(s.get("label") or "")
+            if delete:
+                data[f"slots-{i}-DELETE"] = "on"
+        form = ClientImportForm(data=data, instance=instance, tenant=ctx.tenant)
+        return form
+
+    def after_values(self, form):
+        out = super().values(form.instance)
+        slots = sorted(
+            (
+                f.cleaned_data
+                for f in form.slots.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ),
+            key=lambda d: d.get("position") or 0,
+        )
+        out["slots"] = json.dumps(
+            [
+                {"position": d["position"], "enabled": d["enabled"], "label": d["label"]}
+                for d in slots
+            ],
+            separators=(",", ":"),
+        )
+        return out
+
+    def errors_of(self, form):
+        return with_formset_errors(form, form.slots, "slots")
+
+    def save(self, ctx, form):
+        form.instance._change_reason = ctx.reason
+        client = form.save()
+        form.slots.instance = client
+        form.slots.save()
+        return client
+
+
+class ClientImportForm(VMGateClientForm):
+    """The client form with its SIM slots formset validated as part of it (the page does the
+    same in two steps, ``ClientSlotsMixin``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slots = SimSlotFormSet(self.data, instance=self.instance, prefix="slots")
+
+    def is_valid(self):
+        valid = super().is_valid()
+        return self.slots.is_valid() and valid
+
+
+# --- routing rules -----------------------------------------------------------------------
+
+
+class RuleKind(Kind):
+    key, noun, plural, model = "rules", "routing rule", "routing rules", RoutingRule
+    columns = routing_bulk.RULE
+    key_columns = ("code", "trunk")
+    code_columns = frozenset({"code"})
+    bool_columns = frozenset({"is_active"})
+    optional_columns = frozenset({"label", "assignment", "customer", "is_active", "trunk"})
+    list_url = "routing:routingrule_list"
+
+    def existing(self, ctx):
+        out = {}
+        for pk, code, trunk in RoutingRule.objects.filter(tenant=ctx.tenant).values_list(
+            "pk", "code", "trunk_id"
+        ):
+            key = (code, trunk)
+            if key in out:
+                old = out[key]
+                out[key] = [*old, pk] if isinstance(old, list) else [old, pk]
+            else:
+                out[key] = pk
+        return out
+
+    def row_key(self, ctx, values):
+        code = values.get("code", "")
+        if code == routing_bulk.CATCH_ALL_CODE:
+            code = values["code"] = ""
+        trunk = None
+        if values.get("trunk"):
+            trunk = resolve_trunk(ctx, values["trunk"], values.get("customer", ""))
+        elif values.get("customer"):
+            raise RowErrors(
+                [
+                    (
+                        "trunk",
+                        "A customer without a trunk: name the trunk, or leave "
+                        "both empty for a rule of all trunks.",
+                    )
+                ]
+            )
+        values["_trunk"] = trunk
+        return (code, trunk)
+
+    def label(self, values):
+        code = values.get("code") or routing_bulk.CATCH_ALL_CODE
+        if values.get("trunk"):
+            return f"{code} (trunk {values.get('customer') or ''} / {values['trunk']})"
+        return code
+
+    def load(self, ctx, pk):
+        return RoutingRule.objects.select_related("trunk__customer").get(pk=pk)
+
+    def make_form(self, ctx, values, instance):
+        data = {k: values.get(k, "") for k in ("code", "label", "assignment", "is_active")}
+        data["trunk"] = values.get("_trunk") or ""
+        return RoutingRuleForm(data=data, instance=instance, tenant=ctx.tenant)
+
+
+# --- dialpeers ---------------------------------------------------------------------------
+
+
+class DialpeerKind(Kind):
+    key, noun, plural, model = "dialpeers", "dialpeer", "dialpeers", Dialpeer
+    columns = DIALPEER
+    key_columns = ("customer", "trunk", "rule")
+    code_columns = frozenset({"rule"})
+    bool_columns = frozenset({"is_active"})
+    optional_columns = frozenset({"rule_id", "is_active"})
+    list_url = "dialpeers:dialpeer_list"
+
+    def existing(self, ctx):
+        return {
+            (c, t, r): pk
+            for pk, c, t, r in Dialpeer.objects.filter(tenant=ctx.tenant).values_list(
+                "pk", "customer_id", "trunk_id", "rule_id"
+            )
+        }
+
+    def row_key(self, ctx, values):
+        errors = [
+            (c, "This field is required.")
+            for c in ("name", "customer", "trunk")
+            if not values.get(c)
+        ]
+        if errors:
+            raise RowErrors(errors)
+        customer = _lookup(_customers(ctx), values["customer"], "customer", "Customer")
+        trunk = resolve_trunk(ctx, values["trunk"], values["customer"])
+        code = values.get("rule", "")
+        if code == routing_bulk.CATCH_ALL_CODE:
+            code = ""
+        rule_id = (values.get("rule_id") or "").strip()
+        usable = RoutingRule.objects.filter(tenant=ctx.tenant).filter(
+            Q(trunk__isnull=True) | Q(trunk_id=trunk)
+        )
+        if rule_id:
+            if not rule_id.isdigit():
+                raise RowErrors([("rule_id", f"“{rule_id}” is not a rule id.")])
+            rule = usable.filter(pk=int(rule_id)).values_list("pk", "code").first()
+            if rule is None:
+                raise RowErrors(
+                    [
+                        (
+                            "rule_id",
+                            f"Rule #{rule_id} not found among the rules usable on this trunk.",
+                        )
+                    ]
+                )
+            if "rule" in values and values["rule"] != "" and rule[1] != code:
+                raise RowErrors(
+                    [
+                        (
+                            "rule",
+                            f"Rule #{rule_id} has code "
+                            f"{rule[1] or routing_bulk.CATCH_ALL_CODE}, not "
+                            f"{code or routing_bulk.CATCH_ALL_CODE}.",
+                        )
+                    ]
+                )
+            rule = rule[0]
+        else:
+            pks = list(usable.filter(code=code).values_list("pk", flat=True)[:3])
+            if not pks:
+                raise RowErrors(
+                    [
+                        (
+                            "rule",
+                            f"No routing rule with code "
+                            f"{code or routing_bulk.CATCH_ALL_CODE} is usable on "
+                            "this trunk.",
+                        )
+                    ]
+                )
+            if len(pks) > 1:
+                raise RowErrors(
+                    [
+                        (
+                            "rule",
+                            f"More than one rule with code "
+                            f"{code or routing_bulk.CATCH_ALL_CODE} is usable on "
+                            "this trunk: add a rule_id column to say which.",
+                        )
+                    ]
+                )
+            rule = pks[0]
+        values["_ids"] = (customer, trunk, rule)
+        return (customer, trunk, rule)
+
+    def label(self, values):
+        return (
+            f"{values.get('name', '')} ({values.get('customer', '')} / "
+            f"{values.get('trunk', '')} → {values.get('rule') or '*'})"
+        )
+
+    def load(self, ctx, pk):
+        return Dialpeer.objects.select_related("customer", "trunk", "rule").get(pk=pk)
+
+    def values(self, instance):
+        out = super().values(instance)
+        out.pop("rule_id", None)  # the key, not a value to compare
+        return out
+
+    def make_form(self, ctx, values, instance):
+        customer, trunk, rule = values["_ids"]
+        data = {
+            "name": values.get("name", ""),
+            "customer": customer,
+            "trunk": trunk,
+            "rule": rule,
+            "is_active": values.get("is_active", "true"),
+        }
+        form = DialpeerForm(data=data, instance=instance, tenant=ctx.tenant)
+        if "is_active" not in form.fields:  # the page's create makes an active dialpeer
+            form.fields["is_active"] = forms.BooleanField(required=False)
+        return form
+
+
+KINDS = {
+    k.key: k
+    for k in (
+        CustomerKind(),
+        TrunkKind(),
+        RateKind(),
+        NetworkKind(),
+        ClientKind(),
+        RuleKind(),
+        DialpeerKind(),
+    )
+}
