@@ -359,15 +359,15 @@ class Rate(models.Model):
     def __str__(self):
         return f"{self.code or CATCH_ALL} — {self.description} @ {self.rate_per_min}"
 
+    def save(self, *args, **kwargs):
+        self.fill_defaults()
+        super().save(*args, **kwargs)
+
     def fill_defaults(self):
         """An empty description is filled from the dialplan (every write path: the page,
         the API, the import's bulk writes)."""
         if not self.description:
             self.description = label_for_code(self.code)
-
-    def save(self, *args, **kwargs):
-        self.fill_defaults()
-        super().save(*args, **kwargs)
 
 
 class Trunk(TenantOwned):

@@ -70,6 +70,7 @@ class CustomerListView(TenantListView):
     table_class = CustomerTable
     filterset_class = CustomerFilterSet
     export_columns = bulk.CUSTOMER
+    import_kind = "customers"
 
     def get_queryset(self):
         return customers_with_counts(self.tenant)
@@ -282,6 +283,7 @@ class TrunkListView(TenantListView):
     table_class = TrunkTable
     filterset_class = TrunkFilterSet
     export_columns = bulk.TRUNK
+    import_kind = "trunks"
     export_related = ("customer", "rate_plan")
     export_prefetch = ("networks",)
     add_label = "+ Add trunk"
@@ -484,6 +486,11 @@ class RateListView(PlanMixin, TenantListView):
     table_class = RateTable
     filterset_class = RateFilterSet
     export_columns = bulk.RATE
+    import_kind = "rates"
+
+    def import_url(self):
+        return f"{super().import_url()}?rate_plan={self.plan.pk}"
+
     template_name = "customers/rate_list.html"
     add_label = "+ Add destination"
     list_noun, list_noun_plural = "destination", "destinations"

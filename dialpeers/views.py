@@ -56,6 +56,7 @@ class DialpeerListView(DialpeerQuerysetMixin, TenantListView):
     table_class = DialpeerTable
     filterset_class = DialpeerFilterSet
     export_columns = DIALPEER
+    import_kind = "dialpeers"
     export_related = ("customer", "trunk", "rule")
     template_name = "dialpeers/dialpeer_list.html"
     list_actions_template = "dialpeers/_bulk_form.html"

@@ -53,6 +53,7 @@ class NetworkListView(TenantListView):
     table_class = NetworkTable
     filterset_class = NetworkFilterSet
     export_columns = bulk.NETWORK
+    import_kind = "networks"
 
     def page_rows(self, pks):
         return annotate_networks(self.get_base_queryset().filter(pk__in=pks))
@@ -103,6 +104,7 @@ class VMGateClientListView(TenantListView):
     table_class = VMGateClientTable
     filterset_class = VMGateClientFilterSet
     export_columns = bulk.CLIENT
+    import_kind = "clients"
     export_related = ("network",)
     export_prefetch = ("slots",)
     add_label = "+ Add VMGateClient"
@@ -205,6 +207,7 @@ class RoutingRuleListView(TenantListView):
     table_class = RoutingRuleTable
     filterset_class = RoutingRuleFilterSet
     export_columns = bulk.RULE
+    import_kind = "rules"
     export_related = ("trunk__customer",)
 
     def page_rows(self, pks):

@@ -11,3 +11,9 @@ class VmgateConfig(AppConfig):
         from vmgate.session_idle import touch_at_login
 
         user_logged_in.connect(touch_at_login, dispatch_uid="vmgate.session_idle")
+
+        from simple_history.signals import pre_create_historical_record
+
+        from vmgate.imports import tag_history
+
+        pre_create_historical_record.connect(tag_history, dispatch_uid="vmgate.imports")

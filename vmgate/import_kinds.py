@@ -88,7 +88,6 @@ class Kind:
         raise NotImplementedError
 
     def save(self, ctx, form):
-        form.instance._change_reason = ctx.reason
         return form.save()
 
     def label(self, values):
@@ -214,7 +213,6 @@ class Kind:
                 name = str(instance)
                 try:
                     with transaction.atomic():
-                        instance._change_reason = ctx.reason
                         instance.delete()
                 except ProtectedError as exc:
                     result.error_rows += 1
@@ -663,7 +661,6 @@ class ClientKind(Kind):
         return with_formset_errors(form, form.slots, "slots")
 
     def save(self, ctx, form):
-        form.instance._change_reason = ctx.reason
         client = form.save()
         form.slots.instance = client
         form.slots.save()

@@ -17,6 +17,7 @@ import is a no-op.
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import hashlib
 import io
@@ -41,6 +42,9 @@ LIST_LIMIT = 200
 SAMPLE_ROWS = 20
 
 MODES = ("add", "update", "replace")
+#: history_change_reason prefix of every record an import writes (the change log shows the
+#: import's one entry instead of them).
+IMPORT_REASON = "import:"
 DEFAULT_MODE = "update"
 
 TRUE_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -49,6 +53,21 @@ BOOL_HELP = "Enter true or false (or 1/0, yes/no)."
 _NUMBER_LOOKING = re.compile(r"^\s*\d+([.,]\d*)?([eE][+-]?\d+)?\s*$")
 _FORMULA_START = ("=", "+", "@")
 _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+
+
+#: The reason of the import running in this context (tags every history record it writes).
+_current_reason = contextvars.ContextVar("vmgate_import_reason", default=None)
+
+
+def tag_history(sender=None, history_instance=None, instance=None, **kwargs):
+    """simple-history's pre_create_historical_record receiver (vmgate.apps): a record
+    written while an import runs carries the import's reason — a trunk's authorized IPs and
+    a client's SIM slots, saved by their formsets, included."""
+    reason = _current_reason.get()
+    if getattr(instance, "is_import_entry", False):
+        return  # the import's own entry is what the change log shows
+    if reason and history_instance is not None and not history_instance.history_change_reason:
+        history_instance.history_change_reason = reason
 
 
 class FileError(ValueError):
@@ -523,7 +542,15 @@ def run_import(
         return result
     if not check_header(kind, table, result):
         return result
-    ctx = Context(tenant, user, mode, rate_plan, reason=f"import:{uuid.uuid4().hex[:12]}")
+    ctx = Context(tenant, user, mode, rate_plan, reason=f"{IMPORT_REASON}{uuid.uuid4().hex[:12]}")
+    token = _current_reason.set(ctx.reason)
+    try:
+        return _run(tenant, kind, filename, ctx, table, result, apply, user, mode, expect)
+    finally:
+        _current_reason.reset(token)
+
+
+def _run(tenant, kind, filename, ctx, table, result, apply, user, mode, expect):
     with transaction.atomic():
         _lock_tenant(tenant)
         before = _check_outcomes(tenant)

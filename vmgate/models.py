@@ -173,6 +173,8 @@ class ImportUpload(TenantOwned):
     filename = models.CharField(max_length=200)
     content = models.BinaryField()
     fingerprint = models.CharField(max_length=64)
+    #: The preview as ``ImportResult.as_dict()`` (what the preview page shows).
+    preview = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -200,6 +202,7 @@ class ImportRun(TenantOwned):
     reason = models.CharField(max_length=100, unique=True)
 
     history = HistoricalRecords()
+    is_import_entry = True  # vmgate.imports.tag_history leaves its own record untagged
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -177,6 +177,8 @@ class TenantListView(TenantMixin, SingleTableMixin, FilterView):
     export_columns = ()
     export_related = ()
     export_prefetch = ()
+    #: The import kind (vmgate.import_kinds.KINDS) this list offers as *Import*, if any.
+    import_kind = None
 
     def get(self, request, *args, **kwargs):
         if export.wants_csv(request) and self.export_columns:
@@ -257,7 +259,11 @@ class TenantListView(TenantMixin, SingleTableMixin, FilterView):
         ctx["per_page_choices"] = PER_PAGE_CHOICES
         ctx["list_actions_template"] = self.list_actions_template
         ctx["export_url"] = self.export_url() if self.export_columns else None
+        ctx["import_url"] = self.import_url() if self.import_kind and self.can_write else None
         return ctx
+
+    def import_url(self):
+        return reverse("vmgate:import_new", args=[self.import_kind])
 
     def own_url(self):
         """This list's address with the request's non-empty parameters."""

@@ -41,6 +41,8 @@ from vmgate.history import (
     tracked_fields,
     who,
 )
+from vmgate.imports import IMPORT_REASON
+from vmgate.models import ImportRun
 from vmgate.tenancy import tenant_or_404
 
 PAGE_SIZE = 50
@@ -127,6 +129,8 @@ KINDS = [
     Kind("routingcheck", "Routing check", RoutingCheck, lambda r, n: r.name),
     Kind("dialpeer", "Dialpeer", Dialpeer, lambda r, n: r.name,
          page_of=_own("dialpeers:dialpeer_detail", Dialpeer)),
+    Kind("import", "Import", ImportRun, lambda r, n: r.summary,
+         page_of=_own("vmgate:import_run", ImportRun)),
 ]  # fmt: skip
 KIND_INDEX = {kind.key: index for index, kind in enumerate(KINDS)}
 HISTORY_TYPES = {action: code for code, action in ACTIONS.items()}
@@ -184,7 +188,9 @@ def _older_than(index, position):
 
 
 def _records(kind, index, tenant, filters):
-    records = kind.history(tenant)
+    # The rows an import wrote are its one entry ("Imported rates.csv: …"), not one each;
+    # their own History tabs keep them.
+    records = kind.history(tenant).exclude(history_change_reason__startswith=IMPORT_REASON)
     if filters.get("action"):
         records = records.filter(history_type=HISTORY_TYPES[filters["action"]])
     if filters.get("who"):

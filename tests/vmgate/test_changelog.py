@@ -17,6 +17,9 @@ from tests.factories import (
     TrunkNetworkFactory,
     build_route_world,
 )
+from vmgate.import_kinds import KINDS as IMPORT_KINDS
+from vmgate.imports import run_import
+from vmgate.models import ImportRun
 from vmgate.views_changelog import KINDS, PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +46,7 @@ def world(tenant):
     SimSlotFactory(client=w["gw_a"], position=1)
     RoutingCheckFactory(tenant=tenant, trunk=w["trunk"], name="AM check")
     BalanceEntry(customer=w["customer"], kind="payment", amount=Decimal("5")).save()
+    run_import(tenant, IMPORT_KINDS["networks"], "gsm.csv", b"name\nImported\n", apply=True)
     return w
 
 
@@ -206,10 +210,14 @@ def test_the_query_count_does_not_grow_with_the_log(op_client, tenant, world):
         ]
     ]
 
+    imported = iter(range(1000))
+
     def change_every_kind(times):
         for _ in range(times):
             for get in every_kind:
                 get().save()
+            csv = f"name\nImported {next(imported)}\n".encode()
+            run_import(tenant, IMPORT_KINDS["networks"], "gsm.csv", csv, apply=True)
             # Balance entries are never changed: each movement is a new one.
             BalanceEntry(customer=world["customer"], kind="payment", amount=Decimal("1")).save()
 
@@ -217,8 +225,9 @@ def test_the_query_count_does_not_grow_with_the_log(op_client, tenant, world):
         with CaptureQueriesContext(connection) as queries:
             response = op_client.get(URL)
         shown = rows(response)
+        # Balance entries and imports are written once, never changed.
         assert {k for k, _, a in shown if a == "changed"} == {
-            k.label for k in KINDS if k.model is not BalanceEntry
+            k.label for k in KINDS if k.model not in (BalanceEntry, ImportRun)
         }
         assert ("Balance entry", "Payment +1.00 for Carrier", "created") in shown
         return len(queries)
@@ -239,3 +248,27 @@ def test_a_nul_or_overlong_filter_value_is_a_field_error(op_client, world, field
         html = response.content.decode()
         assert "Select a valid choice" in html or "Null characters are not allowed" in html
         assert rows(response) == []
+
+
+def test_an_import_is_one_entry_linking_its_page(op_client, operator, tenant):
+    data = b"customer,name,tech_prefix,networks\n"
+    f_customer = build_route_world(tenant)["customer"]
+    data += f"{f_customer.name},in-2,77,192.0.2.0/24 192.0.2.128/25\n".encode()
+    data += f"{f_customer.name},in-3,78,198.51.100.0/24\n".encode()
+    result = run_import(tenant, IMPORT_KINDS["trunks"], "trunks.csv", data, apply=True,
+                        user=operator)
+    assert result.applied, result.errors
+    shown = rows(op_client.get(URL))
+    assert shown[0] == ("Import", "Imported trunks.csv: 2 created", "created")
+    # neither the trunks nor their authorized IPs appear one by one
+    assert not [s for s in shown if "in-2" in s[1] or "in-3" in s[1]]
+    run = ImportRun.objects.get()
+    html = op_client.get(URL).content.decode()
+    assert f'href="{reverse("vmgate:import_run", args=[run.pk])}"' in html
+    page = op_client.get(reverse("vmgate:import_run", args=[run.pk]))
+    assert "Imported trunks.csv: 2 created" in page.content.decode()
+    # the trunk's own History tab keeps its record
+    from customers.models import Trunk
+
+    trunk = Trunk.objects.get(name="in-2")
+    assert trunk.history.get().history_change_reason == run.reason

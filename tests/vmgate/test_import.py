@@ -4,7 +4,6 @@ with its message); all or nothing; tenancy; the routing checks an import would c
 
 import csv
 import io
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest

@@ -1,0 +1,235 @@
+"""The import pages (SPEC §8): upload → preview → Apply or Cancel.
+
+Upload stages the file (:func:`vmgate.imports.run_import`, rolled back) and keeps it with its
+preview (:class:`~vmgate.models.ImportUpload`); the preview has its own address, so Reload
+and Back show it again without staging anything. Apply stages the file once more and commits
+only if the result is the one previewed (its fingerprint) and the preview is younger than
+an hour; otherwise the new preview is shown, with a warning, to be checked and applied
+again. Cancel forgets the file. Only operators import; another tenant's upload is a 404.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.views.decorators.http import require_http_methods, require_POST
+
+from customers.models import RatePlan
+from vmgate.import_kinds import KINDS
+from vmgate.imports import DEFAULT_MODE, MAX_BYTES, run_import
+from vmgate.models import IMPORT_UPLOAD_TTL, ImportRun, ImportUpload
+from vmgate.tenancy import require_operator, scoped, tenant_or_404
+
+MODE_CHOICES = [
+    ("update", "Update — create new rows, update existing ones (default)"),
+    ("add", "Add — create new rows only; a row that exists is an error"),
+    ("replace", "Replace — the file becomes the whole set: rows absent from it are deleted"),
+]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        help_text=f"CSV (UTF-8; comma, semicolon or tab) or XLSX, at most {MAX_BYTES // 1048576} MB."
+    )
+    mode = forms.ChoiceField(choices=MODE_CHOICES, initial=DEFAULT_MODE, widget=forms.RadioSelect)
+    rate_plan = forms.ModelChoiceField(queryset=RatePlan.objects.none(), required=False)
+
+    def __init__(self, *args, tenant, kind, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        if kind.needs_rate_plan:
+            self.fields["rate_plan"].queryset = scoped(RatePlan, tenant).order_by("name")
+            self.fields["rate_plan"].required = True
+            self.fields["rate_plan"].help_text = "The plan the rates go into."
+        else:
+            del self.fields["rate_plan"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1048576:.1f} MB; the limit is "
+                f"{MAX_BYTES // 1048576} MB. Split it into smaller files."
+            )
+        return upload
+
+
+def _kind_or_404(key):
+    kind = KINDS.get(key)
+    if kind is None:
+        raise Http404("No such import.")
+    return kind
+
+
+def list_url(kind, rate_plan_id=None):
+    if kind.needs_rate_plan and rate_plan_id:
+        return reverse("customers:rate_list", args=[rate_plan_id])
+    return reverse(kind.list_url)
+
+
+@require_http_methods(["GET", "POST"])
+def import_new(request, kind):
+    tenant = require_operator(request)
+    kind = _kind_or_404(kind)
+    initial = {}
+    plan = request.GET.get("rate_plan", "")
+    if kind.needs_rate_plan and plan.isascii() and plan.isdigit():
+        initial["rate_plan"] = plan
+    bound = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+    form = ImportForm(*bound, tenant=tenant, kind=kind, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        rate_plan = form.cleaned_data.get("rate_plan")
+        mode = form.cleaned_data["mode"]
+        result = run_import(
+            tenant, kind, upload.name, data, mode=mode, rate_plan=rate_plan, user=request.user
+        )
+        stored = ImportUpload.objects.create(
+            tenant=tenant,
+            user=request.user,
+            kind=kind.key,
+            mode=mode,
+            rate_plan=rate_plan,
+            filename=upload.name[:200],
+            content=data if result.ok else b"",
+            fingerprint=result.fingerprint(),
+            preview=result.as_dict(),
+        )
+        return redirect("vmgate:import_preview", pk=stored.pk)
+    context = {
+        "form": form,
+        "kind": kind,
+        "list_url": list_url(kind, initial.get("rate_plan")),
+        "columns": kind.column_names,
+        "optional": sorted(kind.optional_columns),
+    }
+    return render(request, "vmgate/import_form.html", context)
+
+
+def _upload(request, pk):
+    tenant = require_operator(request)
+    return tenant, get_object_or_404(ImportUpload, pk=pk, tenant=tenant)
+
+
+def _expired(upload):
+    return timezone.now() - upload.created_at > IMPORT_UPLOAD_TTL
+
+
+@require_http_methods(["GET"])
+def import_preview(request, pk):
+    tenant, upload = _upload(request, pk)
+    kind = _kind_or_404(upload.kind)
+    preview = upload.preview
+    context = {
+        "upload": upload,
+        "kind": kind,
+        "preview": preview,
+        "expired": _expired(upload),
+        "list_url": list_url(kind, upload.rate_plan_id),
+        "can_apply": not preview.get("errors_total") and not _expired(upload),
+        "actions": [
+            (action, label, preview["counts"].get(action, 0))
+            for action, label in (
+                ("create", "to create"),
+                ("update", "to update"),
+                ("delete", "to delete"),
+                ("unchanged", "unchanged"),
+                ("error", "with errors"),
+            )
+        ],
+    }
+    return render(request, "vmgate/import_preview.html", context)
+
+
+def _restage(request, upload, kind, warning):
+    """Preview the kept file again (the old preview no longer holds) and show it."""
+    result = run_import(
+        upload.tenant,
+        kind,
+        upload.filename,
+        bytes(upload.content),
+        mode=upload.mode,
+        rate_plan=upload.rate_plan,
+        user=request.user,
+    )
+    upload.preview = result.as_dict()
+    upload.fingerprint = result.fingerprint()
+    upload.created_at = timezone.now()
+    if not result.ok:
+        upload.content = b""
+    upload.save()
+    messages.warning(request, warning)
+    return redirect("vmgate:import_preview", pk=upload.pk)
+
+
+@require_POST
+def import_apply(request, pk):
+    tenant, upload = _upload(request, pk)
+    kind = _kind_or_404(upload.kind)
+    if upload.preview.get("errors_total") or not upload.content:
+        messages.error(request, "This file has errors: fix them and upload it again.")
+        return redirect("vmgate:import_preview", pk=upload.pk)
+    if _expired(upload):
+        return _restage(
+            request,
+            upload,
+            kind,
+            "That preview was more than an hour old, so nothing was applied. Here is the file "
+            "previewed again against the data as it is now: check it, then apply.",
+        )
+    result = run_import(
+        tenant,
+        kind,
+        upload.filename,
+        bytes(upload.content),
+        mode=upload.mode,
+        rate_plan=upload.rate_plan,
+        apply=True,
+        user=request.user,
+        expect=upload.fingerprint,
+    )
+    if not result.applied:
+        return _restage(
+            request,
+            upload,
+            kind,
+            "The data changed since the preview, so nothing was applied. Here is the file "
+            "previewed again against the data as it is now: check it, then apply.",
+        )
+    upload.delete()
+    messages.success(
+        request,
+        format_html(
+            '{}. <a href="{}">Details</a>',
+            result.summary(),
+            reverse("vmgate:import_run", args=[result.run_id]),
+        ),
+    )
+    return redirect(list_url(kind, upload.rate_plan_id))
+
+
+@require_POST
+def import_cancel(request, pk):
+    _, upload = _upload(request, pk)
+    kind = _kind_or_404(upload.kind)
+    back = list_url(kind, upload.rate_plan_id)
+    upload.delete()
+    messages.info(request, f"Import of {upload.filename} cancelled: nothing was written.")
+    return redirect(back)
+
+
+@require_http_methods(["GET"])
+def import_run(request, pk):
+    tenant = tenant_or_404(request)
+    run = get_object_or_404(ImportRun.objects.select_related("user"), pk=pk, tenant=tenant)
+    kind = KINDS.get(run.kind)
+    context = {
+        "run": run,
+        "kind": kind,
+        "list_url": list_url(kind) if kind is not None and not kind.needs_rate_plan else "",
+    }
+    return render(request, "vmgate/import_run.html", context)
