@@ -66,3 +66,25 @@ ROUTING_CHECK = (
     field("last_passed"),
     field("last_run_at"),
 )
+
+
+def slot_ref(slot):
+    """A SIM slot's natural key: its client's node id and its position, ``gw-a-01/2``."""
+    return f"{slot.client.node_id}/{slot.position}"
+
+
+# A target names its rule like a dialpeer does (code, with the scope's trunk and customer,
+# and the id for when a code and scope name more than one rule) and exactly one of a network
+# (by name), a VMGateClient (by node id) or a SIM slot (node id/position).
+TARGET = (
+    Column("rule", lambda target: rule_code(target.rule)),
+    field("trunk", "rule.trunk.name"),
+    field("customer", "rule.trunk.customer.name"),
+    field("rule_id"),
+    field("network", "network.name"),
+    field("client", "client.node_id"),
+    Column("sim_slot", lambda target: slot_ref(target.sim_slot) if target.sim_slot_id else None),
+    field("priority"),
+    field("weight"),
+    field("is_active"),
+)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
 from django.db.models.functions import Lower
@@ -27,8 +28,14 @@ from dialpeers.bulk import DIALPEER
 from dialpeers.forms import DialpeerForm
 from dialpeers.models import Dialpeer
 from routing import bulk as routing_bulk
-from routing.forms import NetworkForm, RoutingRuleForm, SimSlotFormSet, VMGateClientForm
-from routing.models import Network, RoutingRule, VMGateClient
+from routing.forms import (
+    NetworkForm,
+    RoutingRuleForm,
+    RoutingTargetForm,
+    SimSlotFormSet,
+    VMGateClientForm,
+)
+from routing.models import Network, RoutingRule, RoutingTarget, SimSlot, VMGateClient
 from vmgate.export import cell
 from vmgate.imports import (
     RowChange,
@@ -100,7 +107,7 @@ class Kind:
         """{column: value} as the export reads them."""
         if instance.pk is None:
             return {
-                c.name: self.unsaved[c.name] if c.name in self.unsaved else c.get(instance)
+                c.name: self.unsaved[c.name] if c.name in self.unsaved else _unset(c, instance)
                 for c in self.columns
             }
         return {c.name: c.get(instance) for c in self.columns}
@@ -219,6 +226,15 @@ class Kind:
                     result.error(None, "", protected_message(exc, name))
                     continue
                 result.record(RowChange(None, "delete", name))
+
+
+def _unset(column, instance):
+    """A column of a row not saved yet (a new row's default): None where it follows a
+    reference the row does not have."""
+    try:
+        return column.get(instance)
+    except ObjectDoesNotExist:
+        return None
 
 
 def _lookup(mapping, name, column, noun):
@@ -770,63 +786,7 @@ class DialpeerKind(Kind):
             raise RowErrors(errors)
         customer = _lookup(_customers(ctx), values["customer"], "customer", "Customer")
         trunk = resolve_trunk(ctx, values["trunk"], values["customer"])
-        code = values.get("rule", "")
-        if code == routing_bulk.CATCH_ALL_CODE:
-            code = ""
-        rule_id = (values.get("rule_id") or "").strip()
-        usable = RoutingRule.objects.filter(tenant=ctx.tenant).filter(
-            Q(trunk__isnull=True) | Q(trunk_id=trunk)
-        )
-        if rule_id:
-            if not rule_id.isdigit():
-                raise RowErrors([("rule_id", f"“{rule_id}” is not a rule id.")])
-            rule = usable.filter(pk=int(rule_id)).values_list("pk", "code").first()
-            if rule is None:
-                raise RowErrors(
-                    [
-                        (
-                            "rule_id",
-                            f"Rule #{rule_id} not found among the rules usable on this trunk.",
-                        )
-                    ]
-                )
-            if "rule" in values and values["rule"] != "" and rule[1] != code:
-                raise RowErrors(
-                    [
-                        (
-                            "rule",
-                            f"Rule #{rule_id} has code "
-                            f"{rule[1] or routing_bulk.CATCH_ALL_CODE}, not "
-                            f"{code or routing_bulk.CATCH_ALL_CODE}.",
-                        )
-                    ]
-                )
-            rule = rule[0]
-        else:
-            pks = list(usable.filter(code=code).values_list("pk", flat=True)[:3])
-            if not pks:
-                raise RowErrors(
-                    [
-                        (
-                            "rule",
-                            f"No routing rule with code "
-                            f"{code or routing_bulk.CATCH_ALL_CODE} is usable on "
-                            "this trunk.",
-                        )
-                    ]
-                )
-            if len(pks) > 1:
-                raise RowErrors(
-                    [
-                        (
-                            "rule",
-                            f"More than one rule with code "
-                            f"{code or routing_bulk.CATCH_ALL_CODE} is usable on "
-                            "this trunk: add a rule_id column to say which.",
-                        )
-                    ]
-                )
-            rule = pks[0]
+        rule = resolve_rule(ctx, values, trunk=trunk)
         values["_ids"] = (customer, trunk, rule)
         return (customer, trunk, rule)
 
@@ -859,6 +819,153 @@ class DialpeerKind(Kind):
         return form
 
 
+# --- routing targets ---------------------------------------------------------------------
+
+
+def resolve_rule(ctx, values, *, trunk=None, scoped_to_row=False):
+    """The pk of the rule a row names: ``rule_id`` when given (the code must agree), else the
+    one rule with ``rule``'s code — among the rules usable on ``trunk`` (a dialpeer's) or,
+    with ``scoped_to_row``, the rule of exactly the row's scope (a target's ``trunk`` and
+    ``customer`` columns). More than one is an error asking for ``rule_id``."""
+    code = values.get("rule", "")
+    if code == routing_bulk.CATCH_ALL_CODE:
+        code = ""
+    shown = code or routing_bulk.CATCH_ALL_CODE
+    rules = RoutingRule.objects.filter(tenant=ctx.tenant)
+    if scoped_to_row:
+        if values.get("trunk"):
+            rules = rules.filter(
+                trunk_id=resolve_trunk(ctx, values["trunk"], values.get("customer", ""))
+            )
+        else:
+            rules = rules.filter(trunk__isnull=True)
+        where = "with this scope"
+    else:
+        rules = rules.filter(Q(trunk__isnull=True) | Q(trunk_id=trunk))
+        where = "usable on this trunk"
+    rule_id = (values.get("rule_id") or "").strip()
+    if rule_id:
+        if not rule_id.isdigit():
+            raise RowErrors([("rule_id", f"“{rule_id}” is not a rule id.")])
+        found = rules.filter(pk=int(rule_id)).values_list("pk", "code").first()
+        if found is None:
+            raise RowErrors([("rule_id", f"Rule #{rule_id} not found among the rules {where}.")])
+        if values.get("rule", "") != "" and found[1] != code:
+            raise RowErrors(
+                [
+                    (
+                        "rule",
+                        f"Rule #{rule_id} has code "
+                        f"{found[1] or routing_bulk.CATCH_ALL_CODE}, not {shown}.",
+                    )
+                ]
+            )
+        return found[0]
+    pks = list(rules.filter(code=code).values_list("pk", flat=True)[:2])
+    if not pks:
+        raise RowErrors([("rule", f"No routing rule with code {shown} {where}.")])
+    if len(pks) > 1:
+        raise RowErrors(
+            [
+                (
+                    "rule",
+                    f"More than one rule with code {shown} is {where}: add a rule_id "
+                    "column to say which.",
+                )
+            ]
+        )
+    return pks[0]
+
+
+class TargetKind(Kind):
+    key, noun, plural, model = "targets", "routing target", "routing targets", RoutingTarget
+    columns = routing_bulk.TARGET
+    key_columns = ("rule", "network", "client", "sim_slot")
+    code_columns = frozenset({"rule"})
+    bool_columns = frozenset({"is_active"})
+    optional_columns = frozenset(c.name for c in columns) - {"rule"}
+    list_url = "routing:routingrule_list"
+
+    def existing(self, ctx):
+        out = {}
+        for row in RoutingTarget.objects.filter(rule__tenant=ctx.tenant).values_list(
+            "pk", "rule_id", "network_id", "client_id", "sim_slot_id"
+        ):
+            key = row[1:]
+            if key in out:
+                old = out[key]
+                out[key] = [*old, row[0]] if isinstance(old, list) else [old, row[0]]
+            else:
+                out[key] = row[0]
+        return out
+
+    def _refs(self, ctx):
+        if "target_refs" not in ctx.cache:
+            networks = dict(Network.objects.filter(tenant=ctx.tenant).values_list("name", "pk"))
+            clients = dict(
+                VMGateClient.objects.filter(tenant=ctx.tenant).values_list("node_id", "pk")
+            )
+            slots = {
+                f"{node}/{position}": pk
+                for pk, node, position in SimSlot.objects.filter(
+                    client__tenant=ctx.tenant
+                ).values_list("pk", "client__node_id", "position")
+            }
+            ctx.cache["target_refs"] = networks, clients, slots
+        return ctx.cache["target_refs"]
+
+    def row_key(self, ctx, values):
+        rule = resolve_rule(ctx, values, scoped_to_row=True)
+        networks, clients, slots = self._refs(ctx)
+        chosen = [k for k in ("network", "client", "sim_slot") if values.get(k)]
+        if len(chosen) != 1:
+            raise RowErrors(
+                [
+                    (
+                        "",
+                        "Name exactly one target: a network, a client (node id) or a SIM slot "
+                        "(node id/position).",
+                    )
+                ]
+            )
+        kind = chosen[0]
+        table, noun = {
+            "network": (networks, "Network"),
+            "client": (clients, "VMGateClient"),
+            "sim_slot": (slots, "SIM slot"),
+        }[kind]
+        pk = table.get(values[kind])
+        if pk is None:
+            raise RowErrors([(kind, f"{noun} “{values[kind]}” not found.")])
+        key = [rule, None, None, None]
+        key[1 + ("network", "client", "sim_slot").index(kind)] = pk
+        values["_ref"] = (rule, kind, pk)
+        return tuple(key)
+
+    def label(self, values):
+        target = values.get("network") or values.get("client") or values.get("sim_slot") or "?"
+        scope = f" (trunk {values['trunk']})" if values.get("trunk") else ""
+        return f"{values.get('rule') or routing_bulk.CATCH_ALL_CODE}{scope} → {target}"
+
+    def load(self, ctx, pk):
+        return RoutingTarget.objects.select_related(
+            "rule__trunk__customer", "network", "client", "sim_slot__client"
+        ).get(pk=pk)
+
+    def make_form(self, ctx, values, instance):
+        rule_pk, kind, pk = values["_ref"]
+        rule = instance.rule if instance is not None else RoutingRule.objects.get(pk=rule_pk)
+        data = {k: values.get(k, "") for k in ("priority", "weight", "is_active")}
+        data["kind"] = kind
+        data[kind] = pk
+        return RoutingTargetForm(data=data, instance=instance, rule=rule, tenant=ctx.tenant)
+
+    def values(self, instance):
+        out = super().values(instance)
+        out.pop("rule_id", None)  # part of the key
+        return out
+
+
 KINDS = {
     k.key: k
     for k in (
@@ -868,6 +975,7 @@ KINDS = {
         NetworkKind(),
         ClientKind(),
         RuleKind(),
+        TargetKind(),
         DialpeerKind(),
     )
 }

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from customers.models import Customer, Rate, Trunk, TrunkNetwork
 from dialpeers.models import Dialpeer
-from routing.models import Network, RoutingRule, SimSlot, VMGateClient
+from routing.models import Network, RoutingRule, RoutingTarget, SimSlot, VMGateClient
 from tests import factories as f
 from vmgate.import_kinds import KINDS
 from vmgate.imports import run_import
@@ -27,6 +27,7 @@ EXPORTS = {
     "networks": "routing:network_list",
     "clients": "routing:vmgateclient_list",
     "rules": "routing:routingrule_list",
+    "targets": "routing:routingrule_list",
     "dialpeers": "dialpeers:dialpeer_list",
 }
 
@@ -38,8 +39,8 @@ def csv_bytes(rows, delimiter=","):
     return out.getvalue().encode()
 
 
-def export(client, url):
-    response = client.get(url, {"export": "csv"})
+def export(client, url, what="csv"):
+    response = client.get(url, {"export": what})
     assert response.status_code == 200
     return b"".join(response.streaming_content)
 
@@ -55,6 +56,8 @@ def world(tenant):
     SimSlot.objects.create(client=w["gw_a"], position=1, label="=SUM(A1)")
     SimSlot.objects.create(client=w["gw_a"], position=2, enabled=False)
     scoped = f.RoutingRuleFactory(tenant=tenant, code="37491", trunk=w["trunk"])
+    f.RoutingTargetFactory(rule=scoped, client=None, network=w["gw_a"].network, priority=3)
+    f.RoutingTargetFactory(rule=scoped, client=None, sim_slot=w["gw_a"].slots.get(position=2))
     f.DialpeerFactory(trunk=w["trunk"], customer=w["customer"], rule=scoped, name="=cmd")
     f.RoutingRuleFactory(tenant=tenant, code="", label="Anything")
     return w
@@ -71,6 +74,7 @@ def snapshot(tenant):
         "clients": list(VMGateClient.objects.filter(tenant=tenant).order_by("pk").values()),
         "slots": list(SimSlot.objects.filter(client__tenant=tenant).order_by("pk").values()),
         "rules": list(RoutingRule.objects.filter(tenant=tenant).order_by("pk").values()),
+        "targets": list(RoutingTarget.objects.filter(rule__tenant=tenant).order_by("pk").values()),
         "dialpeers": list(Dialpeer.objects.filter(tenant=tenant).order_by("pk").values()),
     }
 
@@ -79,7 +83,9 @@ def snapshot(tenant):
 def test_export_then_import_changes_nothing(kind, op_client, tenant, operator):
     w = world(tenant)
     args = [w["plan"].pk] if kind == "rates" else []
-    data = export(op_client, reverse(EXPORTS[kind], args=args))
+    data = export(
+        op_client, reverse(EXPORTS[kind], args=args), "targets" if kind == "targets" else "csv"
+    )
     before = snapshot(tenant)
     result = run_import(
         tenant, KINDS[kind], f"{kind}.csv", data, rate_plan=w["plan"], apply=True, user=operator
@@ -194,3 +200,206 @@ def test_a_deactivated_rule_names_the_check_that_stops_routing(tenant):
     assert changed.after.startswith("rejected")
     assert changed.passed_before and not changed.passed_after
     assert RoutingRule.objects.get(pk=w["rule"].pk).is_active  # a preview
+
+
+# --- bad input: a clear message, nothing written ------------------------------------------
+
+
+def rates_of(tenant, content, name="deck.csv", **kwargs):
+    plan = f.RatePlanFactory(tenant=tenant)
+    return run_import(tenant, KINDS["rates"], name, content, rate_plan=plan, apply=True, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            "code,valid_since,rate_per_min\n374,2026-01-01,0.1\n".encode("utf-16"),
+            "The file is not UTF-8 text",
+        ),
+        (b"", "The file is empty"),
+        (b"code,valid_since,rate_per_min\n", "The file has a header but no rows."),
+        (b"code,valid_since\n374,2026-01-01\n", "missing column(s) rate_per_min"),
+        (
+            b"code,valid_since,rate_per_min,colour\n374,2026-01-01,0.1,red\n",
+            "unknown column(s) colour",
+        ),
+        (
+            b"code,code,valid_since,rate_per_min\n374,374,2026-01-01,0.1\n",
+            "column(s) named twice: code",
+        ),
+        (b'code,valid_since,rate_per_min\n"374,2026-01-01,0.1\n', "the CSV cannot be read"),
+        (b"PK\x03\x04 not really a workbook", "not a readable XLSX workbook"),
+    ],
+    ids=[
+        "utf16",
+        "empty",
+        "no-rows",
+        "missing-column",
+        "unknown-column",
+        "column-twice",
+        "unclosed-quote",
+        "broken-xlsx",
+    ],
+)
+def test_a_bad_file_is_refused_as_a_whole(tenant, content, message):
+    result = rates_of(tenant, content)
+    assert not result.ok and not result.applied
+    assert message in result.file_error
+    assert not Rate.objects.exists() and not ImportRun.objects.exists()
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tenant, monkeypatch):
+    from vmgate import imports
+
+    result = rates_of(tenant, b"code,valid_since,rate_per_min\n" + b"1" * imports.MAX_BYTES)
+    assert "the limit is 20 MB" in result.file_error
+
+
+@pytest.mark.parametrize(
+    "cell, message",
+    [
+        ("3.74E+02", "looks like a number a spreadsheet converted"),
+        ("374.0", "looks like a number a spreadsheet converted"),
+        ('=HYPERLINK("http://x","374")', "starts like a spreadsheet formula"),
+        ("37a", "Use 0–15 digits"),
+    ],
+)
+def test_a_code_a_spreadsheet_mangled_is_an_error_never_fixed(tenant, cell, message):
+    content = csv_bytes([["code", "valid_since", "rate_per_min"], [cell, "2026-01-01", "0.1"]])
+    result = rates_of(tenant, content)
+    assert [(line, column) for line, column, _ in result.errors] == [(2, "code")]
+    assert message in result.errors[0][2]
+    assert not Rate.objects.exists()
+
+
+def test_leading_zeros_semicolons_tabs_and_a_bom_are_read(tenant):
+    for delimiter in (";", "\t", ","):
+        content = "\ufeff" + delimiter.join(["code", "valid_since", "rate_per_min"]) + "\n"
+        content += delimiter.join(
+            ["0093", "2026-01-01 00:00", "0,1" if delimiter == ";" else "0.1"]
+        )
+        content += "\n"
+        plan = f.RatePlanFactory(tenant=tenant)
+        result = run_import(
+            tenant, KINDS["rates"], "d.csv", content.encode(), rate_plan=plan, apply=True
+        )
+        if delimiter == ";":  # a decimal comma is the form's error, not silently read
+            assert result.errors[0][1] == "rate_per_min"
+            continue
+        assert result.ok, (delimiter, result.errors, result.file_error)
+        assert plan.rates.get().code == "0093"
+
+
+def test_duplicate_keys_in_the_file_name_the_first_line(tenant):
+    content = csv_bytes([["name"], ["Yerevan"], ["Gyumri"], ["Yerevan"]])
+    result = run_import(tenant, KINDS["networks"], "n.csv", content, apply=True)
+    assert result.errors == [
+        (4, "name", "Line 2 already has network Yerevan: each network once per file.")
+    ]
+    assert not Network.objects.exists()
+
+
+def test_a_formula_in_a_text_field_is_refused_and_an_exported_one_is_read_back(tenant):
+    payload = "=cmd|' /C calc'!A0"
+    result = run_import(tenant, KINDS["networks"], "n.csv", csv_bytes([["name"], [payload]]))
+    assert result.errors[0][1] == "name" and "spreadsheet formula" in result.errors[0][2]
+    for start in ("+", "@", "-x"):
+        bad = run_import(tenant, KINDS["networks"], "n.csv", csv_bytes([["name"], [start + "1"]]))
+        assert "spreadsheet formula" in bad.errors[0][2], start
+    # the export writes it with a leading quote; the import reads the text back
+    result = run_import(
+        tenant, KINDS["networks"], "n.csv", csv_bytes([["name"], ["'" + payload]]), apply=True
+    )
+    assert result.ok and Network.objects.get().name == payload
+
+
+def test_xlsx_rows_numbers_and_formulas(tenant):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["code", "valid_since", "rate_per_min"])
+    sheet.append(["0374", "2026-01-01", 0.25])
+    sheet.append([375, "2026-01-01", 0.3])  # a code stored as a number
+    sheet.append(["376", "2026-01-01", "=0.1*2"])
+    out = io.BytesIO()
+    book.save(out)
+    result = rates_of(tenant, out.getvalue(), name="deck.xlsx")
+    assert [(line, column) for line, column, _ in result.errors] == [
+        (3, "code"),
+        (4, "rate_per_min"),
+    ]
+    assert "stored as a number" in result.errors[0][2]
+    assert "is a formula" in result.errors[1][2]
+    sheet.delete_rows(3, 2)
+    out = io.BytesIO()
+    book.save(out)
+    result = rates_of(tenant, out.getvalue(), name="deck.xlsx")
+    assert result.ok, result.errors
+    assert Rate.objects.get().code == "0374"
+
+
+def test_booleans_read_the_words_spec_lists_and_nothing_else(tenant):
+    w = f.build_route_world(tenant)
+    for word, expected in (("no", False), ("1", True), ("FALSE", False), ("yes", True)):
+        content = csv_bytes([["code", "is_active"], ["374", word]])
+        result = run_import(tenant, KINDS["rules"], "r.csv", content, apply=True)
+        assert result.ok, result.errors
+        assert RoutingRule.objects.get(pk=w["rule"].pk).is_active is expected
+    result = run_import(
+        tenant, KINDS["rules"], "r.csv", csv_bytes([["code", "is_active"], ["374", "maybe"]])
+    )
+    assert result.errors == [(2, "is_active", "“maybe”: Enter true or false (or 1/0, yes/no).")]
+
+
+def test_an_import_refuses_what_the_form_refuses(tenant):
+    """The overlap rule (authorized networks of two trunks with one tech prefix) and the
+    same-code rule (one active dialpeer per code on a trunk), through the import."""
+    w = f.build_route_world(tenant)
+    content = csv_bytes(
+        [["customer", "name", "tech_prefix", "networks"], ["Carrier", "in-2", "99", "203.0.113.5"]]
+    )
+    result = run_import(tenant, KINDS["trunks"], "t.csv", content, apply=True)
+    assert result.errors and result.errors[0][1] == "networks"
+    assert "203.0.113.0/24" in result.errors[0][2]
+    other = f.RoutingRuleFactory(tenant=tenant, code="374", trunk=w["trunk"])
+    content = csv_bytes(
+        [
+            ["name", "customer", "trunk", "rule", "rule_id"],
+            ["twin", "Carrier", "in-1", "374", str(other.pk)],
+        ]
+    )
+    result = run_import(tenant, KINDS["dialpeers"], "d.csv", content, apply=True)
+    assert result.errors == [(2, "rule", "Dialpeer “AM” already routes code 374 on trunk “in-1”.")]
+    ambiguous = run_import(
+        tenant,
+        KINDS["dialpeers"],
+        "d.csv",
+        csv_bytes([["name", "customer", "trunk", "rule"], ["twin", "Carrier", "in-1", "374"]]),
+    )
+    assert "add a rule_id column" in ambiguous.errors[0][2]
+    assert Dialpeer.objects.count() == 1 and Trunk.objects.count() == 1
+
+
+def test_replace_deletes_absent_rows_unless_something_protects_them(tenant):
+    w = f.build_route_world(tenant)
+    f.NetworkFactory(tenant=tenant, name="Spare")
+    result = run_import(
+        tenant,
+        KINDS["networks"],
+        "n.csv",
+        csv_bytes([["name"], ["New"]]),
+        mode="replace",
+        apply=True,
+    )
+    assert not result.ok
+    [(line, column, message)] = result.errors
+    assert (line, column) == (None, "")
+    assert message.startswith("Not deleted: “Yerevan” is still used by ")
+    assert str(w["gw_a"]) in message and str(w["gw_b"]) in message
+    assert Network.objects.filter(name="Spare").exists()  # all or nothing
+    content = csv_bytes([["name"], ["Yerevan"], ["New"]])
+    result = run_import(tenant, KINDS["networks"], "n.csv", content, mode="replace", apply=True)
+    assert result.ok and result.counts["delete"] == 1 and result.counts["create"] == 1
+    assert sorted(Network.objects.values_list("name", flat=True)) == ["New", "Yerevan"]

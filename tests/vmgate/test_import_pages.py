@@ -48,6 +48,9 @@ def test_every_importable_list_offers_import_to_operators_only(op_client, viewer
         assert f'href="{target}' in html, kind
         assert target not in viewer_client.get(url).content.decode()
         assert viewer_client.get(target).status_code == 403
+    targets = reverse("vmgate:import_new", args=["targets"])  # beside the rules' Import
+    assert f'href="{targets}"' in op_client.get(lists["rules"]).content.decode()
+    assert targets not in viewer_client.get(lists["rules"]).content.decode()
     html = op_client.get(lists["rates"]).content.decode()
     assert f'href="{reverse("vmgate:import_new", args=["rates"])}?rate_plan={plan.pk}"' in html
 
