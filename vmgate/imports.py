@@ -497,7 +497,7 @@ def _check_outcomes(tenant):
         if decision.routed:
             text = f"routed via {decision.rule.display if decision.rule else '?'}"
         else:
-            text = f"rejected: {decision.summary}"
+            text = decision.summary  # "Rejected: no route → 404"
         out[check.pk] = (check.name, text, not differences(check, decision))
     return out
 

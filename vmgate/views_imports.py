@@ -8,6 +8,8 @@ an hour; otherwise the new preview is shown, with a warning, to be checked and a
 again. Cancel forgets the file. Only operators import; another tenant's upload is a 404.
 """
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404
@@ -22,6 +24,10 @@ from vmgate.import_kinds import KINDS
 from vmgate.imports import DEFAULT_MODE, MAX_BYTES, run_import
 from vmgate.models import IMPORT_UPLOAD_TTL, ImportRun, ImportUpload
 from vmgate.tenancy import require_operator, scoped, tenant_or_404
+
+#: How long an upload left without Apply or Cancel is kept (an expired preview can still be
+#: previewed again until then).
+UPLOAD_KEPT = timedelta(days=1)
 
 MODE_CHOICES = [
     ("update", "Update — create new rows, update existing ones (default)"),
@@ -81,6 +87,10 @@ def import_new(request, kind):
     bound = (request.POST, request.FILES) if request.method == "POST" else (None, None)
     form = ImportForm(*bound, tenant=tenant, kind=kind, initial=initial)
     if request.method == "POST" and form.is_valid():
+        # Uploads left without Apply or Cancel are forgotten after a day.
+        ImportUpload.objects.filter(
+            tenant=tenant, created_at__lt=timezone.now() - UPLOAD_KEPT
+        ).delete()
         upload = form.cleaned_data["file"]
         data = upload.read()
         rate_plan = form.cleaned_data.get("rate_plan")

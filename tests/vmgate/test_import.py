@@ -197,7 +197,7 @@ def test_a_deactivated_rule_names_the_check_that_stops_routing(tenant):
     [changed] = result.check_changes
     assert (changed.check_id, changed.name) == (check.pk, "Armenia mobile")
     assert changed.before.startswith("routed via 374")
-    assert changed.after.startswith("rejected")
+    assert changed.after.startswith("Rejected: no route")
     assert changed.passed_before and not changed.passed_after
     assert RoutingRule.objects.get(pk=w["rule"].pk).is_active  # a preview
 

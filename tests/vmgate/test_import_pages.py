@@ -96,8 +96,9 @@ def test_a_file_with_errors_lists_them_and_cannot_be_applied(op_client, tenant):
     assert not Customer.objects.exists()
 
 
-def test_the_form_refuses_an_empty_submit_a_missing_plan_and_a_huge_file(op_client, tenant,
-                                                                         other_tenant):
+def test_the_form_refuses_an_empty_submit_a_missing_plan_and_a_huge_file(
+    op_client, tenant, other_tenant
+):
     response = op_client.post(reverse("vmgate:import_new", args=["networks"]), {})
     assert response.status_code == 200
     assert response.context["form"].errors["file"] == ["This field is required."]
@@ -155,3 +156,14 @@ def test_another_tenants_upload_and_run_are_404(op_client, other_operator, tenan
     assert op_client.get(reverse("vmgate:import_run", args=[run.pk])).status_code == 404
     assert ImportUpload.objects.filter(pk=theirs.pk).count() == 0
     assert not Network.objects.filter(tenant=tenant).exists()
+
+
+def test_uploads_left_for_a_day_are_forgotten(op_client, tenant):
+    upload(op_client, "networks", NETWORKS)
+    old = ImportUpload.objects.get()
+    ImportUpload.objects.filter(pk=old.pk).update(
+        created_at=old.created_at - timedelta(days=1, minutes=1)
+    )
+    upload(op_client, "networks", NETWORKS)
+    assert not ImportUpload.objects.filter(pk=old.pk).exists()
+    assert ImportUpload.objects.count() == 1
