@@ -244,7 +244,7 @@ class RoutingRuleListView(TenantListView):
             ]
         if self.can_write:
             ctx["extra_imports"] = [
-                (reverse("vmgate:import_new", args=["targets"]), "Import targets")
+                (reverse("vmgate:importupload_add", args=["targets"]), "Import targets")
             ]
         return ctx
 

@@ -140,3 +140,18 @@ def assert_one_winner(outcomes, must_name):
         assert o.status in (400, 200, 302), (o.path, o.status)
         assert must_name in o.text, (o.path, o.status, o.text)
     return winners[0]
+
+
+def import_call(tenant, kind, text, user, **kwargs):
+    """Apply an import of ``text`` (CSV) — the path the import page's Apply, the command
+    and the API share (:func:`vmgate.imports.run_import`)."""
+    from vmgate.import_kinds import KINDS
+    from vmgate.imports import run_import
+
+    result = run_import(
+        tenant, KINDS[kind], f"{kind}.csv", text.encode(), apply=True, user=user, **kwargs
+    )
+    errors = [message for _, _, message in result.errors]
+    if result.file_error:
+        errors.append(result.file_error)
+    return Outcome("import", 200 if result.applied else 400, result.applied, errors)

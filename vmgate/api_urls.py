@@ -19,7 +19,7 @@ from routing.api import (
 )
 from routing.checks.api import RoutingCheckViewSet
 from routing.engine.http import RouteView
-from vmgate import api_views
+from vmgate import api_imports, api_views
 
 app_name = "api"
 
@@ -44,6 +44,7 @@ router.register("routing-checks", RoutingCheckViewSet, basename="routingcheck")
 urlpatterns = [
     path("me/", api_views.MeView.as_view(), name="me"),
     path("route/", RouteView.as_view(), name="route"),
+    path("imports/", api_imports.ImportView.as_view(), name="imports"),
     path("schema/", api_views.SchemaView.as_view(), name="schema"),
     path("docs/", api_views.DocsView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,

@@ -26,14 +26,24 @@ SECTION_OF = {
     "routing:routingcheck_save": "routing:routingcheck_list",
     "dialpeers:dialpeer_bulk": "dialpeers:dialpeer_list",
     "vmgate:apitoken": "vmgate:apitoken_list",
+    "vmgate:importrun": "vmgate:changelog",
 }
+
+
+def section_label(section):
+    """The sidebar label of ``section`` (a list's URL name)."""
+    return dict((name, label) for label, name in SIDEBAR).get(section, "")
 
 
 def current_section(request):
     """The URL name of the sidebar item the current page belongs to (its list), or None.
 
     A list, its detail, add, edit and delete pages share ``<app>:<model>_``; a few pages
-    belong to another model's section (a plan's rates, a rule's targets)."""
+    belong to another model's section (a plan's rates, a rule's targets); a view may name
+    its section itself (``request.sidebar_section``: an import's is its kind's list)."""
+    chosen = getattr(request, "sidebar_section", None)  # a page whose section varies
+    if chosen:
+        return chosen
     match = getattr(request, "resolver_match", None)
     if match is None:
         try:

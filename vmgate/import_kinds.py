@@ -49,6 +49,7 @@ from vmgate.imports import (
     strip_tags,
     text_value,
 )
+from vmgate.views import revalidate_after_conflict
 
 
 def plain(value):
@@ -198,11 +199,11 @@ class Kind:
                 else:
                     changes = diff(self.column_names, before, after, present)
                     action = "update" if changes else "unchanged"
-                if action != "unchanged" and not saved(
-                    ctx, result, line, lambda form=form: self.save(ctx, form)
-                ):
-                    result.error_rows += 1
-                    continue
+                if action != "unchanged" and not saved(lambda form=form: self.save(ctx, form)):
+                    # Refused by the database: a concurrent write committed past the form's
+                    # checks. Validate again, as the pages do, so the error names it.
+                    revalidate_after_conflict(form, instance is None)
+                    raise RowErrors(self.errors_of(form))
                 result.record(RowChange(line, action, label, changes))
             except RowErrors as exc:
                 result.error_rows += 1

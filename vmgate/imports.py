@@ -26,11 +26,18 @@ import re
 import uuid
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
+import openpyxl
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
+from django.utils.html import strip_tags as _strip_tags
 
+from routing.checks.running import checks_queryset, decide, differences
+from routing.engine import IngressError
+from routing.models import RoutingCheck
 from vmgate.export import cell
+from vmgate.models import ImportRun
 
 #: Largest file read (bytes). A 100,000-row rate deck is ~6 MB of CSV.
 MAX_BYTES = 20 * 1024 * 1024
@@ -51,7 +58,10 @@ TRUE_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, 
 BOOL_HELP = "Enter true or false (or 1/0, yes/no)."
 # A code a spreadsheet turned into a number: 374.0, 3.74E+02, 3,74E+02.
 _NUMBER_LOOKING = re.compile(r"^\s*\d+([.,]\d*)?([eE][+-]?\d+)?\s*$")
-_FORMULA_START = ("=", "+", "@")
+# A cell a spreadsheet would run (OWASP's CSV injection list): "=" or "@" first, or "+" /
+# "-" first followed by more than a number or a phone number ("+374 10 123456", "-1.5").
+_FORMULA_START = ("=", "@")
+_SIGNED_NUMBER = re.compile(r"^[+-][0-9 ().\-]*\Z")
 _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 
 
@@ -92,14 +102,19 @@ class Table:
 # --- reading -----------------------------------------------------------------------------
 
 
+def too_large(size: int) -> str:
+    """What is said of a file over :data:`MAX_BYTES` (the reader, the page, the API)."""
+    return (
+        f"The file is {size / 1048576:.1f} MB; the limit is {MAX_BYTES // 1048576} MB. "
+        "Split it into smaller files."
+    )
+
+
 def read_table(filename: str, data: bytes) -> Table:
     """The header and rows of a CSV (UTF-8 with or without BOM; comma, semicolon or tab,
     detected from the header line) or XLSX (first sheet) file. Raises :class:`FileError`."""
     if len(data) > MAX_BYTES:
-        raise FileError(
-            f"The file is {len(data) / 1048576:.1f} MB; the limit is "
-            f"{MAX_BYTES // 1048576} MB. Split it into smaller files."
-        )
+        raise FileError(too_large(len(data)))
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         header, rows = _read_xlsx(data)
     else:
@@ -143,8 +158,6 @@ def _read_csv(data: bytes):
 
 
 def _xlsx_cell(value, data_type):
-    from datetime import date, datetime, time
-
     if value is None:
         return ""
     if data_type == "f" or (isinstance(value, str) and value.startswith("=")):
@@ -161,8 +174,6 @@ def _xlsx_cell(value, data_type):
 
 
 def _read_xlsx(data: bytes):
-    import openpyxl
-
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
@@ -199,8 +210,9 @@ class RowErrors(Exception):
 
 def text_value(raw: str, column: str, *, code=False) -> str:
     """One cell as the text a form field receives. Undoes the export's neutralising quote
-    (``'=x`` → ``=x``); refuses a formula, and for a code column a value a spreadsheet
-    turned into a number (leading zeros would be lost; ``374.0``, ``3.74E+02``)."""
+    (``'=x`` → ``=x``); refuses a formula (``=…``, ``@…``, ``+``/``-`` followed by more than
+    a number or phone number), and for a code column a value a spreadsheet turned into a
+    number (leading zeros would be lost; ``374.0``, ``3.74E+02``)."""
     if isinstance(raw, FormulaCell):
         raise RowErrors([(column, f"“{raw[:40]}” is a formula; imports read values only.")])
     if code and isinstance(raw, NumberCell):
@@ -217,7 +229,7 @@ def text_value(raw: str, column: str, *, code=False) -> str:
     if value.startswith(_NEUTRALISED):
         return value[1:]
     if value.startswith(_FORMULA_START) or (
-        value.startswith("-") and len(value) > 1 and not (value[1].isdigit() or value[1] == ".")
+        value.startswith(("+", "-")) and not _SIGNED_NUMBER.match(value)
     ):
         raise RowErrors(
             [
@@ -259,9 +271,7 @@ def form_errors(form, column_of=None):
 
 
 def strip_tags(text):
-    from django.utils.html import strip_tags as _strip
-
-    return _strip(text)
+    return _strip_tags(text)
 
 
 # --- the result --------------------------------------------------------------------------
@@ -430,14 +440,13 @@ def protected_message(exc: ProtectedError, name: str) -> str:
     return f"Not deleted: “{name}” is still used by {', '.join(used_by[:5])}{more}."
 
 
-def saved(ctx, result, line, save):
-    """Run ``save()`` in a savepoint; a database refusal (a race the form could not see)
-    becomes the row's error instead of ending the import."""
+def saved(save):
+    """Run ``save()`` in a savepoint: False when the database refused it (an IntegrityError:
+    a concurrent write the form could not see), the import going on."""
     try:
         with transaction.atomic():
             save()
-    except IntegrityError as exc:
-        result.error(line, "", f"The database refused this row: {str(exc).splitlines()[0]}")
+    except IntegrityError:
         return False
     return True
 
@@ -483,10 +492,6 @@ def rows_as_dicts(table: Table):
 
 
 def _check_outcomes(tenant):
-    from routing.checks.running import checks_queryset, decide, differences
-    from routing.engine import IngressError
-    from routing.models import RoutingCheck
-
     out = {}
     for check in checks_queryset(RoutingCheck.objects.filter(tenant=tenant)):
         try:
@@ -564,8 +569,6 @@ def _run(tenant, kind, filename, ctx, table, result, apply, user, mode, expect):
             transaction.set_rollback(True)
             result.file_failed("The data changed since this file was previewed: preview it again.")
             return result
-        from vmgate.models import ImportRun
-
         run = ImportRun.objects.create(
             tenant=tenant,
             user=user if getattr(user, "is_authenticated", False) else None,

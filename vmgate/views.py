@@ -263,7 +263,7 @@ class TenantListView(TenantMixin, SingleTableMixin, FilterView):
         return ctx
 
     def import_url(self):
-        return reverse("vmgate:import_new", args=[self.import_kind])
+        return reverse("vmgate:importupload_add", args=[self.import_kind])
 
     def own_url(self):
         """This list's address with the request's non-empty parameters."""

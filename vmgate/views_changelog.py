@@ -130,7 +130,7 @@ KINDS = [
     Kind("dialpeer", "Dialpeer", Dialpeer, lambda r, n: r.name,
          page_of=_own("dialpeers:dialpeer_detail", Dialpeer)),
     Kind("import", "Import", ImportRun, lambda r, n: r.summary,
-         page_of=_own("vmgate:import_run", ImportRun)),
+         page_of=_own("vmgate:importrun_detail", ImportRun)),
 ]  # fmt: skip
 KIND_INDEX = {kind.key: index for index, kind in enumerate(KINDS)}
 HISTORY_TYPES = {action: code for code, action in ACTIONS.items()}

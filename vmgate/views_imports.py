@@ -20,10 +20,11 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.models import RatePlan
+from vmgate.context_processors import section_label
 from vmgate.import_kinds import KINDS
-from vmgate.imports import DEFAULT_MODE, MAX_BYTES, run_import
+from vmgate.imports import DEFAULT_MODE, MAX_BYTES, run_import, too_large
 from vmgate.models import IMPORT_UPLOAD_TTL, ImportRun, ImportUpload
-from vmgate.tenancy import require_operator, scoped, tenant_or_404
+from vmgate.tenancy import parse_pk, require_operator, scoped, tenant_or_404
 
 #: How long an upload left without Apply or Cancel is kept (an expired preview can still be
 #: previewed again until then).
@@ -56,10 +57,7 @@ class ImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
-            raise forms.ValidationError(
-                f"The file is {upload.size / 1048576:.1f} MB; the limit is "
-                f"{MAX_BYTES // 1048576} MB. Split it into smaller files."
-            )
+            raise forms.ValidationError(too_large(upload.size))
         return upload
 
 
@@ -76,13 +74,23 @@ def list_url(kind, rate_plan_id=None):
     return reverse(kind.list_url)
 
 
+def crumbs(request, kind, rate_plan=None, *tail):
+    """Home › the kind's list (a plan's rates under Rate plans) › ``tail``; the sidebar
+    highlights the kind's section."""
+    request.sidebar_section = kind.list_url
+    out = [("Home", reverse("home")), (section_label(kind.list_url), reverse(kind.list_url))]
+    if rate_plan is not None:
+        out.append((rate_plan.name, list_url(kind, rate_plan.pk)))
+    return [*out, *tail]
+
+
 @require_http_methods(["GET", "POST"])
 def import_new(request, kind):
     tenant = require_operator(request)
     kind = _kind_or_404(kind)
     initial = {}
-    plan = request.GET.get("rate_plan", "")
-    if kind.needs_rate_plan and plan.isascii() and plan.isdigit():
+    plan = parse_pk(request.GET.get("rate_plan"))
+    if kind.needs_rate_plan and plan is not None:
         initial["rate_plan"] = plan
     bound = (request.POST, request.FILES) if request.method == "POST" else (None, None)
     form = ImportForm(*bound, tenant=tenant, kind=kind, initial=initial)
@@ -109,8 +117,12 @@ def import_new(request, kind):
             fingerprint=result.fingerprint(),
             preview=result.as_dict(),
         )
-        return redirect("vmgate:import_preview", pk=stored.pk)
+        return redirect("vmgate:importupload_detail", pk=stored.pk)
+    plan_obj = None
+    if initial.get("rate_plan"):
+        plan_obj = scoped(RatePlan, tenant).filter(pk=initial["rate_plan"]).first()
     context = {
+        "breadcrumbs": crumbs(request, kind, plan_obj, (f"Import {kind.plural}", "")),
         "form": form,
         "kind": kind,
         "list_url": list_url(kind, initial.get("rate_plan")),
@@ -134,7 +146,18 @@ def import_preview(request, pk):
     tenant, upload = _upload(request, pk)
     kind = _kind_or_404(upload.kind)
     preview = upload.preview
+    import_url = reverse("vmgate:importupload_add", args=[kind.key])
+    if upload.rate_plan_id:
+        import_url += f"?rate_plan={upload.rate_plan_id}"
     context = {
+        "breadcrumbs": crumbs(
+            request,
+            kind,
+            upload.rate_plan,
+            (f"Import {kind.plural}", import_url),
+            (f"Preview of {upload.filename}", ""),
+        ),
+        "import_url": import_url,
         "upload": upload,
         "kind": kind,
         "preview": preview,
@@ -142,7 +165,7 @@ def import_preview(request, pk):
         "list_url": list_url(kind, upload.rate_plan_id),
         "can_apply": not preview.get("errors_total") and not _expired(upload),
         "actions": [
-            (action, label, preview["counts"].get(action, 0))
+            (action, label, preview.get("counts", {}).get(action, 0))
             for action, label in (
                 ("create", "to create"),
                 ("update", "to update"),
@@ -173,7 +196,7 @@ def _restage(request, upload, kind, warning):
         upload.content = b""
     upload.save()
     messages.warning(request, warning)
-    return redirect("vmgate:import_preview", pk=upload.pk)
+    return redirect("vmgate:importupload_detail", pk=upload.pk)
 
 
 @require_POST
@@ -182,7 +205,7 @@ def import_apply(request, pk):
     kind = _kind_or_404(upload.kind)
     if upload.preview.get("errors_total") or not upload.content:
         messages.error(request, "This file has errors: fix them and upload it again.")
-        return redirect("vmgate:import_preview", pk=upload.pk)
+        return redirect("vmgate:importupload_detail", pk=upload.pk)
     if _expired(upload):
         return _restage(
             request,
@@ -216,7 +239,7 @@ def import_apply(request, pk):
         format_html(
             '{}. <a href="{}">Details</a>',
             result.summary(),
-            reverse("vmgate:import_run", args=[result.run_id]),
+            reverse("vmgate:importrun_detail", args=[result.run_id]),
         ),
     )
     return redirect(list_url(kind, upload.rate_plan_id))
@@ -237,7 +260,13 @@ def import_run(request, pk):
     tenant = tenant_or_404(request)
     run = get_object_or_404(ImportRun.objects.select_related("user"), pk=pk, tenant=tenant)
     kind = KINDS.get(run.kind)
+    request.sidebar_section = "vmgate:changelog"
     context = {
+        "breadcrumbs": [
+            ("Home", reverse("home")),
+            ("Change log", reverse("vmgate:changelog")),
+            (run.summary, ""),
+        ],
         "run": run,
         "kind": kind,
         "list_url": list_url(kind) if kind is not None and not kind.needs_rate_plan else "",

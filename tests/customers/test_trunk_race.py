@@ -1,6 +1,6 @@
 """Concurrent writers of trunks (one thread and connection each, released by a barrier):
 "overlapping networks never share a tech prefix within a tenant" holds whichever path
-writes — the operator form, the API, the admin or all at once — for creates, tech-prefix
+writes — the operator form, the API, the admin, an import or all at once — for creates, tech-prefix
 edits and network edits. Exactly one write wins; every other is refused naming the winning
 trunk and its customer; nothing answers 5xx.
 
@@ -25,6 +25,7 @@ from tests.race import (
     assert_one_winner,
     fire_at_once,
     form_call,
+    import_call,
     session_client,
 )
 
@@ -41,7 +42,8 @@ PATHS = {
     "api": ["api"] * RACERS,
     "form": ["form"] * RACERS,
     "admin": ["admin"] * RACERS,
-    "mixed": ["api", "form", "admin"] * 5 + ["api"],
+    "import": ["import"] * RACERS,
+    "mixed": ["api", "form", "admin", "import"] * 4,
 }
 
 
@@ -92,6 +94,9 @@ def test_concurrent_creates_of_one_address_and_prefix_store_one_trunk(
             calls.append(
                 partial(form_call, session_client(operator), reverse("customers:trunk_add"), data)
             )
+        elif path == "import":
+            text = f"customer,name,tech_prefix,networks\n{customer.name},{name},810,{IP}\n"
+            calls.append(partial(import_call, tenant, "trunks", text, operator))
         else:
             data = admin_trunk_data(customer, [(None, "192.0.2.181")], name=name)
             url = reverse("admin:customers_trunk_add")
@@ -134,6 +139,9 @@ def test_concurrent_tech_prefix_edits_leave_one_trunk_with_the_address(
             url = reverse("customers:trunk_edit", args=[trunk.pk])
             data = edit_data(trunk, [(net.pk, IP, False)], tech_prefix="810")
             calls.append(partial(form_call, session_client(operator), url, data))
+        elif path == "import":
+            text = f"customer,name,tech_prefix\n{trunk.customer.name},{trunk.name},810\n"
+            calls.append(partial(import_call, tenant, "trunks", text, operator))
         else:
             url = reverse("admin:customers_trunk_change", args=[trunk.pk])
             data = admin_trunk_data(trunk, [(net.pk, IP)], tech_prefix="810")
@@ -158,6 +166,9 @@ def test_concurrent_network_edits_leave_one_trunk_with_the_address(
             url = reverse("customers:trunk_edit", args=[trunk.pk])
             data = edit_data(trunk, [(net.pk, IP, False)])
             calls.append(partial(form_call, session_client(operator), url, data))
+        elif path == "import":
+            text = f"customer,name,networks\n{trunk.customer.name},{trunk.name},{IP}\n"
+            calls.append(partial(import_call, tenant, "trunks", text, operator))
         else:
             url = reverse("admin:customers_trunk_change", args=[trunk.pk])
             data = admin_trunk_data(trunk, [(net.pk, IP)])

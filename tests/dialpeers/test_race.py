@@ -1,7 +1,7 @@
 """Concurrent writers against the real database (one thread and connection each, released
 by a barrier): "one trunk, one active dialpeer per code" and the (customer, rule, trunk)
 uniqueness hold whichever path writes — the operator form, the API, the admin, the bulk
-action, or all of them at once. Exactly one write wins; every other is refused naming the
+action, an import, or all of them at once. Exactly one write wins; every other is refused naming the
 winner; nothing answers 5xx."""
 
 from functools import partial
@@ -21,6 +21,7 @@ from tests.race import (
     bulk_call,
     fire_at_once,
     form_call,
+    import_call,
     session_client,
 )
 
@@ -70,6 +71,12 @@ def creators(paths, trunk, operator, staff_user):
             body = {**data, "rule": rule.pk, "is_active": "on"}
             url = reverse("dialpeers:dialpeer_edit", args=[dp.pk])
             calls.append(lambda c=client, b=body, u=url: form_call(c, u, b))
+        elif path == "import":
+            text = (
+                "name,customer,trunk,rule,rule_id\n"
+                f"AM {i},{trunk.customer.name},{trunk.name},374,{rule.pk}\n"
+            )
+            calls.append(lambda t=text: import_call(tenant, "dialpeers", t, operator))
         else:
             raise AssertionError(path)
     return calls
@@ -93,8 +100,9 @@ def assert_one_active_dialpeer_named_by_losers(trunk, outcomes):
         pytest.param(["admin"] * RACERS, id="admin"),
         pytest.param(["api-activate"] * RACERS, id="api-activate"),
         pytest.param(["bulk"] * RACERS, id="bulk"),
+        pytest.param(["import"] * RACERS, id="import"),
         pytest.param(
-            ["api", "form", "admin", "api-activate", "bulk", "edit", "api", "form"] * 2,
+            ["api", "form", "admin", "api-activate", "bulk", "edit", "import", "form"] * 2,
             id="mixed",
         ),
     ],
@@ -106,7 +114,7 @@ def test_concurrent_writers_of_one_code_on_one_trunk_leave_one_active_dialpeer(
     outcomes = fire_at_once(calls)
     assert_one_active_dialpeer_named_by_losers(trunk, outcomes)
     # Refused creates stored nothing; refused activations left their dialpeer inactive.
-    created = {"api", "form", "admin"}
+    created = {"api", "form", "admin", "import"}
     pre_existing = sum(1 for p in paths if p not in created)
     won_by_create = sum(1 for p, o in zip(paths, outcomes, strict=True) if o.won and p in created)
     assert Dialpeer.objects.filter(trunk=trunk).count() == pre_existing + won_by_create

@@ -22,7 +22,9 @@ from tests.factories import (
     build_route_world,
 )
 from tests.security.routes import all_routes
-from vmgate.models import APIToken
+from vmgate.import_kinds import KINDS as IMPORT_KINDS
+from vmgate.imports import run_import
+from vmgate.models import APIToken, ImportRun, ImportUpload
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +67,10 @@ ID_OF = {
     "dialpeers:dialpeer_detail": "dialpeer",
     "dialpeers:dialpeer_edit": "dialpeer",
     "dialpeers:dialpeer_delete": "dialpeer",
+    "vmgate:importupload_detail": "upload",
+    "vmgate:importupload_apply": "upload",
+    "vmgate:importupload_cancel": "upload",
+    "vmgate:importrun_detail": "run",
     "api:customer-detail": "customer",
     "api:balanceentry-detail": "balanceentry",
     "api:trunk-detail": "trunk",
@@ -78,7 +84,10 @@ ID_OF = {
     "api:routingcheck-detail": "check",
 }
 
-ID_ROUTES = [route for route in all_routes() if route.params]
+# Routes whose parameter names no object (the same for every tenant): the value to fill in.
+NOT_AN_ID = {"vmgate:importupload_add": {"kind": "networks"}}
+
+ID_ROUTES = [route for route in all_routes() if route.params and route.name not in NOT_AN_ID]
 MISSING = 987_654_321  # an id no row has
 
 
@@ -99,6 +108,18 @@ def object_world(tenant, login):
     entry.save()
     token, _ = APIToken.issue(login, "a token")
     target = RoutingTargetFactory(rule=world["rule"])
+    upload = ImportUpload.objects.create(
+        tenant=tenant,
+        kind="networks",
+        mode="update",
+        filename="gsm.csv",
+        content=b"name\nGyumri\n",
+        fingerprint="-",
+        preview={},
+    )
+    result = run_import(
+        tenant, IMPORT_KINDS["networks"], "gsm.csv", b"name\nVanadzor\n", apply=True
+    )
     return {
         "customer": world["customer"],
         "trunk": world["trunk"],
@@ -112,6 +133,8 @@ def object_world(tenant, login):
         "dialpeer": world["dialpeer"],
         "balanceentry": entry,
         "apitoken": token,
+        "upload": upload,
+        "run": ImportRun.objects.get(pk=result.run_id),
     }
 
 
@@ -198,5 +221,11 @@ def test_the_same_routes_answer_tenant_b_itself(world_b, other_operator):
         path = route.path(**{route.params[0]: obj.pk})
         if route.name.startswith("api:"):
             assert api.get(path).status_code == 200, route.name
-        elif not route.name.endswith(("_delete", "_block", "_unblock", "_run")):
+        elif not route.name.endswith(
+            ("_delete", "_block", "_unblock", "_run", "_apply", "_cancel")
+        ):
             assert page.get(path).status_code == 200, route.name
+    # The POST-only import actions: B applies its own upload (a preview, stale: shown again).
+    upload = world_b["upload"]
+    assert page.post(f"/imports/{upload.pk}/apply/").status_code == 302
+    assert page.post(f"/imports/{upload.pk}/cancel/").status_code == 302

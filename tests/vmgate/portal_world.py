@@ -11,11 +11,25 @@ from tests.factories import (
     SimSlotFactory,
     build_route_world,
 )
+from vmgate.import_kinds import KINDS as IMPORT_KINDS
+from vmgate.imports import run_import
+from vmgate.models import ImportRun, ImportUpload
 
 #: Namespaces of tenant pages (the admin and the API answer for themselves).
 PORTAL_NAMESPACES = {"customers", "routing", "dialpeers", "vmgate"}
 #: The last part of a URL name that makes a page a write page.
-WRITE_ACTIONS = ("add", "edit", "delete", "bulk", "block", "unblock", "run", "save")
+WRITE_ACTIONS = (
+    "add",
+    "edit",
+    "delete",
+    "bulk",
+    "block",
+    "unblock",
+    "run",
+    "save",
+    "apply",
+    "cancel",
+)
 
 
 def build_portal_world(tenant):
@@ -26,6 +40,21 @@ def build_portal_world(tenant):
     world["network"] = world["gw_a"].network
     SimSlotFactory(client=world["gw_a"], position=1)
     RoutingTargetFactory(rule=world["rule"], network=world["network"], client=None)
+    world["upload"] = ImportUpload.objects.create(
+        tenant=tenant,
+        kind="networks",
+        mode="update",
+        filename="gsm.csv",
+        content=b"name\nGyumri\n",
+        fingerprint="-",
+        preview=run_import(
+            tenant, IMPORT_KINDS["networks"], "gsm.csv", b"name\nGyumri\n"
+        ).as_dict(),
+    )
+    result = run_import(
+        tenant, IMPORT_KINDS["networks"], "gsm.csv", b"name\nVanadzor\n", apply=True
+    )
+    world["run"] = ImportRun.objects.get(pk=result.run_id)
     return world
 
 
@@ -47,6 +76,8 @@ def _pk_for(name, world):
         "routingcheck": world["check"],
         "dialpeer": world["dialpeer"],
         "apitoken": None,
+        "importupload": world["upload"],
+        "importrun": world["run"],
     }[model]
     return obj.pk if obj is not None else 1
 
@@ -66,6 +97,9 @@ def portal_urls(world):
     for name, route, converters in _walk(get_resolver().url_patterns):
         path = "/" + route
         for key in converters:
+            if key == "kind":  # an import's kind of data (vmgate.import_kinds)
+                path = path.replace("<slug:kind>", "networks")
+                continue
             value = world["plan"].pk if key == "plan_pk" else _pk_for(name, world)
             path = path.replace(f"<int:{key}>", str(value))
         urls.append((name, path))

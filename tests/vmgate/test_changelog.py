@@ -264,8 +264,8 @@ def test_an_import_is_one_entry_linking_its_page(op_client, operator, tenant):
     assert not [s for s in shown if "in-2" in s[1] or "in-3" in s[1]]
     run = ImportRun.objects.get()
     html = op_client.get(URL).content.decode()
-    assert f'href="{reverse("vmgate:import_run", args=[run.pk])}"' in html
-    page = op_client.get(reverse("vmgate:import_run", args=[run.pk]))
+    assert f'href="{reverse("vmgate:importrun_detail", args=[run.pk])}"' in html
+    page = op_client.get(reverse("vmgate:importrun_detail", args=[run.pk]))
     assert "Imported trunks.csv: 2 created" in page.content.decode()
     # the trunk's own History tab keeps its record
     from customers.models import Trunk

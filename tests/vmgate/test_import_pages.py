@@ -24,7 +24,7 @@ NETWORKS = b"name\nYerevan\nGyumri\n"
 
 def upload(client, kind, content, name="file.csv", **fields):
     return client.post(
-        reverse("vmgate:import_new", args=[kind]),
+        reverse("vmgate:importupload_add", args=[kind]),
         {"file": SimpleUploadedFile(name, content), "mode": "update", **fields},
     )
 
@@ -43,29 +43,29 @@ def test_every_importable_list_offers_import_to_operators_only(op_client, viewer
         "dialpeers": reverse("dialpeers:dialpeer_list"),
     }
     for kind, url in lists.items():
-        target = reverse("vmgate:import_new", args=[kind])
+        target = reverse("vmgate:importupload_add", args=[kind])
         html = op_client.get(url).content.decode()
         assert f'href="{target}' in html, kind
         assert target not in viewer_client.get(url).content.decode()
         assert viewer_client.get(target).status_code == 403
-    targets = reverse("vmgate:import_new", args=["targets"])  # beside the rules' Import
+    targets = reverse("vmgate:importupload_add", args=["targets"])  # beside the rules' Import
     assert f'href="{targets}"' in op_client.get(lists["rules"]).content.decode()
     assert targets not in viewer_client.get(lists["rules"]).content.decode()
     html = op_client.get(lists["rates"]).content.decode()
-    assert f'href="{reverse("vmgate:import_new", args=["rates"])}?rate_plan={plan.pk}"' in html
+    assert f'href="{reverse("vmgate:importupload_add", args=["rates"])}?rate_plan={plan.pk}"' in html
 
 
 def test_upload_preview_apply(op_client, operator, tenant):
     response = upload(op_client, "networks", NETWORKS, name="gsm.csv")
     stored = ImportUpload.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("vmgate:import_preview", args=[stored.pk])
+    assert response["Location"] == reverse("vmgate:importupload_detail", args=[stored.pk])
     page = op_client.get(response["Location"]).content.decode()
     assert "2 to create" in page and "Yerevan" in page and "Gyumri" in page
     assert not Network.objects.exists()  # the preview wrote nothing
     again = op_client.get(response["Location"]).content.decode()  # Reload: the same page
     assert "2 to create" in again and ImportUpload.objects.count() == 1
-    done = op_client.post(reverse("vmgate:import_apply", args=[stored.pk]), follow=True)
+    done = op_client.post(reverse("vmgate:importupload_apply", args=[stored.pk]), follow=True)
     assert sorted(Network.objects.values_list("name", flat=True)) == ["Gyumri", "Yerevan"]
     assert "Imported gsm.csv: 2 created" in done.content.decode()
     assert done.redirect_chain[-1][0] == reverse("routing:network_list")
@@ -74,13 +74,13 @@ def test_upload_preview_apply(op_client, operator, tenant):
     assert run.user == operator
     log = op_client.get(reverse("vmgate:changelog")).content.decode()
     assert "Imported gsm.csv: 2 created" in log
-    assert reverse("vmgate:import_run", args=[run.pk]) in log
+    assert reverse("vmgate:importrun_detail", args=[run.pk]) in log
 
 
 def test_cancel_writes_nothing(op_client):
     upload(op_client, "networks", NETWORKS)
     stored = ImportUpload.objects.get()
-    done = op_client.post(reverse("vmgate:import_cancel", args=[stored.pk]), follow=True)
+    done = op_client.post(reverse("vmgate:importupload_cancel", args=[stored.pk]), follow=True)
     assert "cancelled: nothing was written" in done.content.decode()
     assert not Network.objects.exists() and not ImportUpload.objects.exists()
 
@@ -89,17 +89,17 @@ def test_a_file_with_errors_lists_them_and_cannot_be_applied(op_client, tenant):
     content = b"name,country,billing_type\nGood,AM,prepaid\nBad,ZZ,prepaid\n"
     upload(op_client, "customers", content)
     stored = ImportUpload.objects.get()
-    page = op_client.get(reverse("vmgate:import_preview", args=[stored.pk])).content.decode()
+    page = op_client.get(reverse("vmgate:importupload_detail", args=[stored.pk])).content.decode()
     assert "1 with errors" in page and "Select a valid choice" in page
     assert 'data-testid="import-apply"' not in page
-    op_client.post(reverse("vmgate:import_apply", args=[stored.pk]))
+    op_client.post(reverse("vmgate:importupload_apply", args=[stored.pk]))
     assert not Customer.objects.exists()
 
 
 def test_the_form_refuses_an_empty_submit_a_missing_plan_and_a_huge_file(
     op_client, tenant, other_tenant
 ):
-    response = op_client.post(reverse("vmgate:import_new", args=["networks"]), {})
+    response = op_client.post(reverse("vmgate:importupload_add", args=["networks"]), {})
     assert response.status_code == 200
     assert response.context["form"].errors["file"] == ["This field is required."]
     theirs = f.RatePlanFactory(tenant=other_tenant)
@@ -109,7 +109,7 @@ def test_the_form_refuses_an_empty_submit_a_missing_plan_and_a_huge_file(
     response = upload(op_client, "networks", big)
     assert "the limit is 20 MB" in response.context["form"].errors["file"][0]
     assert not ImportUpload.objects.exists()
-    assert op_client.get(reverse("vmgate:import_new", args=["nothing"])).status_code == 404
+    assert op_client.get(reverse("vmgate:importupload_add", args=["nothing"])).status_code == 404
 
 
 def test_an_old_preview_is_previewed_again_not_applied(op_client, tenant):
@@ -118,13 +118,13 @@ def test_an_old_preview_is_previewed_again_not_applied(op_client, tenant):
     ImportUpload.objects.filter(pk=stored.pk).update(
         created_at=stored.created_at - timedelta(hours=1, minutes=1)
     )
-    page = op_client.get(reverse("vmgate:import_preview", args=[stored.pk])).content.decode()
+    page = op_client.get(reverse("vmgate:importupload_detail", args=[stored.pk])).content.decode()
     assert 'data-testid="import-apply"' not in page
-    done = op_client.post(reverse("vmgate:import_apply", args=[stored.pk]), follow=True)
+    done = op_client.post(reverse("vmgate:importupload_apply", args=[stored.pk]), follow=True)
     assert "more than an hour old, so nothing was applied" in done.content.decode()
     assert not Network.objects.exists()
     assert 'data-testid="import-apply"' in done.content.decode()  # fresh again
-    op_client.post(reverse("vmgate:import_apply", args=[stored.pk]))
+    op_client.post(reverse("vmgate:importupload_apply", args=[stored.pk]))
     assert Network.objects.count() == 2
 
 
@@ -135,7 +135,7 @@ def test_a_preview_made_stale_by_another_change_is_previewed_again(op_client, te
     upload(op_client, "rates", deck, rate_plan=plan.pk)
     stored = ImportUpload.objects.get()
     Rate.objects.filter(code="374").update(rate_per_min=Decimal("0.2"))  # someone else
-    done = op_client.post(reverse("vmgate:import_apply", args=[stored.pk]), follow=True)
+    done = op_client.post(reverse("vmgate:importupload_apply", args=[stored.pk]), follow=True)
     html = done.content.decode()
     assert "The data changed since the preview, so nothing was applied" in html
     assert "1 unchanged" in html
@@ -147,13 +147,13 @@ def test_another_tenants_upload_and_run_are_404(op_client, other_operator, tenan
     client.force_login(other_operator)
     upload(client, "networks", NETWORKS)
     theirs = ImportUpload.objects.get()
-    for name in ("vmgate:import_preview",):
+    for name in ("vmgate:importupload_detail",):
         assert op_client.get(reverse(name, args=[theirs.pk])).status_code == 404
-    for name in ("vmgate:import_apply", "vmgate:import_cancel"):
+    for name in ("vmgate:importupload_apply", "vmgate:importupload_cancel"):
         assert op_client.post(reverse(name, args=[theirs.pk])).status_code == 404
-    client.post(reverse("vmgate:import_apply", args=[theirs.pk]))
+    client.post(reverse("vmgate:importupload_apply", args=[theirs.pk]))
     run = ImportRun.objects.get()
-    assert op_client.get(reverse("vmgate:import_run", args=[run.pk])).status_code == 404
+    assert op_client.get(reverse("vmgate:importrun_detail", args=[run.pk])).status_code == 404
     assert ImportUpload.objects.filter(pk=theirs.pk).count() == 0
     assert not Network.objects.filter(tenant=tenant).exists()
 
