@@ -148,8 +148,10 @@ def _read_csv(data: bytes):
     rows = []
     try:
         header = next(reader, [])
+        start = reader.line_num + 1  # a row's first line (a quoted cell may span lines)
         for cells in reader:
-            rows.append((reader.line_num, cells))
+            rows.append((start, cells))
+            start = reader.line_num + 1
             if len(rows) > MAX_ROWS:
                 break
     except csv.Error as exc:

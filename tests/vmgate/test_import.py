@@ -408,3 +408,9 @@ def test_replace_deletes_absent_rows_unless_something_protects_them(tenant):
     result = run_import(tenant, KINDS["networks"], "n.csv", content, mode="replace", apply=True)
     assert result.ok and result.counts["delete"] == 1 and result.counts["create"] == 1
     assert sorted(Network.objects.values_list("name", flat=True)) == ["New", "Yerevan"]
+
+
+def test_an_error_names_the_first_line_of_a_row_whose_cell_spans_lines(tenant):
+    content = b'name,country\n"Be\nta",XX\nGamma,ZZ\n'
+    result = run_import(tenant, KINDS["customers"], "c.csv", content)
+    assert [(line, column) for line, column, _ in result.errors] == [(2, "country"), (4, "country")]
