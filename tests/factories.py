@@ -191,3 +191,25 @@ def build_route_world(tenant, *, plan_name="Retail", **rule_fields):
         "gw_b": gw_b,
         "dialpeer": dialpeer,
     }
+
+
+def build_imports(tenant):
+    """An import previewed and kept (an ImportUpload of networks) and one applied (its
+    ImportRun), in ``tenant``: the objects the import pages' ids name."""
+    from vmgate.import_kinds import KINDS
+    from vmgate.imports import run_import
+    from vmgate.models import ImportRun, ImportUpload
+
+    content = b"name\nGyumri\n"
+    preview = run_import(tenant, KINDS["networks"], "gsm.csv", content)
+    upload = ImportUpload.objects.create(
+        tenant=tenant,
+        kind="networks",
+        mode="update",
+        filename="gsm.csv",
+        content=content,
+        fingerprint=preview.fingerprint(),
+        preview=preview.as_dict(),
+    )
+    applied = run_import(tenant, KINDS["networks"], "gsm.csv", b"name\nVanadzor\n", apply=True)
+    return upload, ImportRun.objects.get(pk=applied.run_id)

@@ -42,6 +42,7 @@ from vmgate.imports import (
     RowErrors,
     bool_value,
     diff,
+    fail,
     form_errors,
     protected_message,
     rows_as_dicts,
@@ -144,40 +145,26 @@ class Kind:
         for line, raw, extra in rows_as_dicts(table):
             try:
                 if extra:
-                    raise RowErrors([("", f"{len(extra)} cell(s) beyond the header's columns.")])
+                    fail("", f"{len(extra)} cell(s) beyond the header's columns.")
                 values = self.clean_cells(raw)
                 key = self.row_key(ctx, values)
                 label = self.label(values)
                 if key in seen:
-                    raise RowErrors(
-                        [
-                            (
-                                self.key_columns[0],
-                                f"Line {seen[key]} already has {self.noun} "
-                                f"{label}: each {self.noun} once per file.",
-                            )
-                        ]
+                    fail(
+                        self.key_columns[0],
+                        f"Line {seen[key]} already has {self.noun} {label}: each {self.noun} once per file.",
                     )
                 seen[key] = line
                 pk = existing.get(key)
                 if isinstance(pk, list):
-                    raise RowErrors(
-                        [
-                            (
-                                self.key_columns[0],
-                                f"{len(pk)} {self.plural} match {label}; edit them on their pages.",
-                            )
-                        ]
+                    fail(
+                        self.key_columns[0],
+                        f"{len(pk)} {self.plural} match {label}; edit them on their pages.",
                     )
                 if pk is not None and ctx.mode == "add":
-                    raise RowErrors(
-                        [
-                            (
-                                self.key_columns[0],
-                                f"{self.noun.capitalize()} {label} already "
-                                "exists (mode add creates only).",
-                            )
-                        ]
+                    fail(
+                        self.key_columns[0],
+                        f"{self.noun.capitalize()} {label} already exists (mode add creates only).",
                     )
                 instance = self.load(ctx, pk) if pk is not None else None
                 before = self.values(instance) if instance is not None else {}
@@ -241,7 +228,7 @@ def _unset(column, instance):
 def _lookup(mapping, name, column, noun):
     pk = mapping.get(_name_key(name))
     if pk is None:
-        raise RowErrors([(column, f"{noun} “{name}” not found.")])
+        fail(column, f"{noun} “{name}” not found.")
     return pk
 
 
@@ -266,7 +253,7 @@ class CustomerKind(Kind):
 
     def row_key(self, ctx, values):
         if not values.get("name"):
-            raise RowErrors([("name", "This field is required.")])
+            fail("name", "This field is required.")
         return _name_key(values["name"])
 
     def load(self, ctx, pk):
@@ -315,16 +302,11 @@ def resolve_trunk(
         return pk
     pks = by_name.get(trunk_name, [])
     if not pks:
-        raise RowErrors([(trunk_column, f"Trunk “{trunk_name}” not found.")])
+        fail(trunk_column, f"Trunk “{trunk_name}” not found.")
     if len(pks) > 1:
-        raise RowErrors(
-            [
-                (
-                    customer_column,
-                    f"{len(pks)} customers have a trunk “{trunk_name}”: say whose "
-                    "in the customer column.",
-                )
-            ]
+        fail(
+            customer_column,
+            f"{len(pks)} customers have a trunk “{trunk_name}”: say whose in the customer column.",
         )
     return pks[0]
 
@@ -455,7 +437,7 @@ class RateKind(Kind):
         for line, raw, extra in rows_as_dicts(table):
             try:
                 if extra:
-                    raise RowErrors([("", f"{len(extra)} cell(s) beyond the header's columns.")])
+                    fail("", f"{len(extra)} cell(s) beyond the header's columns.")
                 values = self.clean_cells(raw)
                 for name in names:
                     if name not in present:
@@ -467,14 +449,9 @@ class RateKind(Kind):
                 key = (data["code"], data["valid_since"])
                 label = self.label(values)
                 if key in seen:
-                    raise RowErrors(
-                        [
-                            (
-                                "code",
-                                f"Line {seen[key]} already has rate {label}: each code and "
-                                "valid_since once per file.",
-                            )
-                        ]
+                    fail(
+                        "code",
+                        f"Line {seen[key]} already has rate {label}: each code and valid_since once per file.",
                     )
                 seen[key] = line
                 instance = existing.get(key)
@@ -574,7 +551,7 @@ class NetworkKind(Kind):
 
     def row_key(self, ctx, values):
         if not values.get("name"):
-            raise RowErrors([("name", "This field is required.")])
+            fail("name", "This field is required.")
         return values["name"]
 
     def make_form(self, ctx, values, instance):
@@ -594,7 +571,7 @@ class ClientKind(Kind):
 
     def row_key(self, ctx, values):
         if not values.get("node_id"):
-            raise RowErrors([("node_id", "This field is required.")])
+            fail("node_id", "This field is required.")
         return values["node_id"]
 
     def label(self, values):
@@ -615,7 +592,7 @@ class ClientKind(Kind):
         network = values.get("network", "")
         if network:
             if network not in networks:
-                raise RowErrors([("network", f"Network “{network}” not found.")])
+                fail("network", f"Network “{network}” not found.")
             data["network"] = networks[network]
         try:
             slots = json.loads(values.get("slots") or "[]")
@@ -626,8 +603,7 @@ class ClientKind(Kind):
                 [
                     (
                         "slots",
-                        "Write the SIM slots as a JSON list, e.g. "
-                        '[{"position":1,"enabled":true,"label":""}].',
+                        'Write the SIM slots as a JSON list, e.g. [{"position":1,"enabled":true,"label":""}].',
                     )
                 ]
             ) from None
@@ -730,14 +706,9 @@ class RuleKind(Kind):
         if values.get("trunk"):
             trunk = resolve_trunk(ctx, values["trunk"], values.get("customer", ""))
         elif values.get("customer"):
-            raise RowErrors(
-                [
-                    (
-                        "trunk",
-                        "A customer without a trunk: name the trunk, or leave "
-                        "both empty for a rule of all trunks.",
-                    )
-                ]
+            fail(
+                "trunk",
+                "A customer without a trunk: name the trunk, or leave both empty for a rule of all trunks.",
             )
         values["_trunk"] = trunk
         return (code, trunk)
@@ -847,33 +818,23 @@ def resolve_rule(ctx, values, *, trunk=None, scoped_to_row=False):
     rule_id = (values.get("rule_id") or "").strip()
     if rule_id:
         if not rule_id.isdigit():
-            raise RowErrors([("rule_id", f"“{rule_id}” is not a rule id.")])
+            fail("rule_id", f"“{rule_id}” is not a rule id.")
         found = rules.filter(pk=int(rule_id)).values_list("pk", "code").first()
         if found is None:
-            raise RowErrors([("rule_id", f"Rule #{rule_id} not found among the rules {where}.")])
+            fail("rule_id", f"Rule #{rule_id} not found among the rules {where}.")
         if values.get("rule", "") != "" and found[1] != code:
-            raise RowErrors(
-                [
-                    (
-                        "rule",
-                        f"Rule #{rule_id} has code "
-                        f"{found[1] or routing_bulk.CATCH_ALL_CODE}, not {shown}.",
-                    )
-                ]
+            fail(
+                "rule",
+                f"Rule #{rule_id} has code {found[1] or routing_bulk.CATCH_ALL_CODE}, not {shown}.",
             )
         return found[0]
     pks = list(rules.filter(code=code).values_list("pk", flat=True)[:2])
     if not pks:
-        raise RowErrors([("rule", f"No routing rule with code {shown} {where}.")])
+        fail("rule", f"No routing rule with code {shown} {where}.")
     if len(pks) > 1:
-        raise RowErrors(
-            [
-                (
-                    "rule",
-                    f"More than one rule with code {shown} is {where}: add a rule_id "
-                    "column to say which.",
-                )
-            ]
+        fail(
+            "rule",
+            f"More than one rule with code {shown} is {where}: add a rule_id column to say which.",
         )
     return pks[0]
 
@@ -920,14 +881,9 @@ class TargetKind(Kind):
         networks, clients, slots = self._refs(ctx)
         chosen = [k for k in ("network", "client", "sim_slot") if values.get(k)]
         if len(chosen) != 1:
-            raise RowErrors(
-                [
-                    (
-                        "",
-                        "Name exactly one target: a network, a client (node id) or a SIM slot "
-                        "(node id/position).",
-                    )
-                ]
+            fail(
+                "",
+                "Name exactly one target: a network, a client (node id) or a SIM slot (node id/position).",
             )
         kind = chosen[0]
         table, noun = {
@@ -937,7 +893,7 @@ class TargetKind(Kind):
         }[kind]
         pk = table.get(values[kind])
         if pk is None:
-            raise RowErrors([(kind, f"{noun} “{values[kind]}” not found.")])
+            fail(kind, f"{noun} “{values[kind]}” not found.")
         key = [rule, None, None, None]
         key[1 + ("network", "client", "sim_slot").index(kind)] = pk
         values["_ref"] = (rule, kind, pk)

@@ -210,6 +210,11 @@ class RowErrors(Exception):
         self.errors = list(errors)
 
 
+def fail(column, message):
+    """Refuse the row being read: one error under ``column`` ("" = the row as a whole)."""
+    raise RowErrors([(column, message)])
+
+
 def text_value(raw: str, column: str, *, code=False) -> str:
     """One cell as the text a form field receives. Undoes the export's neutralising quote
     (``'=x`` → ``=x``); refuses a formula (``=…``, ``@…``, ``+``/``-`` followed by more than

@@ -19,12 +19,11 @@ from tests.factories import (
     RateFactory,
     RoutingCheckFactory,
     RoutingTargetFactory,
+    build_imports,
     build_route_world,
 )
 from tests.security.routes import all_routes
-from vmgate.import_kinds import KINDS as IMPORT_KINDS
-from vmgate.imports import run_import
-from vmgate.models import APIToken, ImportRun, ImportUpload
+from vmgate.models import APIToken
 
 pytestmark = pytest.mark.django_db
 
@@ -108,18 +107,7 @@ def object_world(tenant, login):
     entry.save()
     token, _ = APIToken.issue(login, "a token")
     target = RoutingTargetFactory(rule=world["rule"])
-    upload = ImportUpload.objects.create(
-        tenant=tenant,
-        kind="networks",
-        mode="update",
-        filename="gsm.csv",
-        content=b"name\nGyumri\n",
-        fingerprint="-",
-        preview={},
-    )
-    result = run_import(
-        tenant, IMPORT_KINDS["networks"], "gsm.csv", b"name\nVanadzor\n", apply=True
-    )
+    upload, run = build_imports(tenant)
     return {
         "customer": world["customer"],
         "trunk": world["trunk"],
@@ -134,7 +122,7 @@ def object_world(tenant, login):
         "balanceentry": entry,
         "apitoken": token,
         "upload": upload,
-        "run": ImportRun.objects.get(pk=result.run_id),
+        "run": run,
     }
 
 
@@ -225,7 +213,10 @@ def test_the_same_routes_answer_tenant_b_itself(world_b, other_operator):
             ("_delete", "_block", "_unblock", "_run", "_apply", "_cancel")
         ):
             assert page.get(path).status_code == 200, route.name
-    # The POST-only import actions: B applies its own upload (a preview, stale: shown again).
+    # The POST-only import actions: B applies its own upload, and cancels another.
     upload = world_b["upload"]
     assert page.post(f"/imports/{upload.pk}/apply/").status_code == 302
-    assert page.post(f"/imports/{upload.pk}/cancel/").status_code == 302
+    assert not type(upload).objects.filter(pk=upload.pk).exists()  # applied
+    other, _ = build_imports(upload.tenant)
+    assert page.post(f"/imports/{other.pk}/cancel/").status_code == 302
+    assert not type(upload).objects.filter(pk=other.pk).exists()

@@ -9,11 +9,9 @@ from tests.factories import (
     RoutingCheckFactory,
     RoutingTargetFactory,
     SimSlotFactory,
+    build_imports,
     build_route_world,
 )
-from vmgate.import_kinds import KINDS as IMPORT_KINDS
-from vmgate.imports import run_import
-from vmgate.models import ImportRun, ImportUpload
 
 #: Namespaces of tenant pages (the admin and the API answer for themselves).
 PORTAL_NAMESPACES = {"customers", "routing", "dialpeers", "vmgate"}
@@ -40,21 +38,7 @@ def build_portal_world(tenant):
     world["network"] = world["gw_a"].network
     SimSlotFactory(client=world["gw_a"], position=1)
     RoutingTargetFactory(rule=world["rule"], network=world["network"], client=None)
-    world["upload"] = ImportUpload.objects.create(
-        tenant=tenant,
-        kind="networks",
-        mode="update",
-        filename="gsm.csv",
-        content=b"name\nGyumri\n",
-        fingerprint="-",
-        preview=run_import(
-            tenant, IMPORT_KINDS["networks"], "gsm.csv", b"name\nGyumri\n"
-        ).as_dict(),
-    )
-    result = run_import(
-        tenant, IMPORT_KINDS["networks"], "gsm.csv", b"name\nVanadzor\n", apply=True
-    )
-    world["run"] = ImportRun.objects.get(pk=result.run_id)
+    world["upload"], world["run"] = build_imports(tenant)
     return world
 
 
