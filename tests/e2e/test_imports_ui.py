@@ -36,6 +36,7 @@ def test_upload_preview_apply_from_the_rules_list(page, login, shot, operator, t
     error = page.locator("#div_id_file .invalid-feedback, #error_1_id_file").first
     expect(error).to_be_visible()
     expect(error).to_contain_text("This field is required.")
+    shot(page, "import-form-empty")
 
     # A file with an error: listed by line and column, and no Apply.
     page.set_input_files("input[name=file]", csv_file("rules.csv", "code,is_active\n374,maybe\n"))
