@@ -7,6 +7,7 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.forms.models import construct_instance
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from customers.models import (
     AMOUNT_ERRORS,
@@ -307,7 +308,11 @@ class RateForm(TenantModelForm):
         if self.instance.pk is None and "valid_since" not in self.initial:
             # Without a default the first save of every new destination failed.
             self.initial["valid_since"] = timezone.now().replace(second=0, microsecond=0)
-        self.helper = _no_form_tag_helper(
+
+    @cached_property
+    def helper(self):
+        """Built when the page renders the form, not for every row an import validates."""
+        return _no_form_tag_helper(
             Layout(
                 Field(
                     "code",

@@ -28,7 +28,7 @@ class TenantModelForm(forms.ModelForm):
                 field.queryset = scoped(qs, tenant)
         if hasattr(self.instance, "tenant_id") and type(self.instance).tenant_path == "tenant":
             self.instance.tenant = tenant
-        if not hasattr(self, "helper"):
+        if not hasattr(type(self), "helper") and "helper" not in vars(self):
             # generic/object_form.html owns the <form> tag and the CSRF token.
             self.helper = FormHelper()
             self.helper.form_tag = False

@@ -159,10 +159,12 @@ def _read_csv(data: bytes):
     return header, rows
 
 
-def _xlsx_cell(value, data_type):
+def _xlsx_cell(value):
+    """A cell's value as text; a formula (read as its text, ``=…``, since the workbook is
+    opened without cached values) and a number keep their kind for the checks."""
     if value is None:
         return ""
-    if data_type == "f" or (isinstance(value, str) and value.startswith("=")):
+    if isinstance(value, str) and value.startswith("="):
         return FormulaCell(str(value))
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -186,8 +188,8 @@ def _read_xlsx(data: bytes):
             raise FileError("The workbook has no sheet.")
         rows = []
         header = None
-        for number, row in enumerate(sheet.iter_rows(), start=1):
-            cells = [_xlsx_cell(c.value, getattr(c, "data_type", None)) for c in row]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_xlsx_cell(value) for value in row]
             if header is None:
                 header = [str(c) for c in cells]
                 continue
@@ -418,6 +420,9 @@ class Context:
     rate_plan: object = None
     reason: str = ""  # history_change_reason of every record the import writes
     cache: dict = field(default_factory=dict)
+    #: False for a preview: what is staged is rolled back, so bulk writes may leave out
+    #: the history records no one will read (the decisions read the routing tables only).
+    apply: bool = True
 
 
 def diff(columns, before, after, present):
@@ -554,7 +559,14 @@ def run_import(
         return result
     if not check_header(kind, table, result):
         return result
-    ctx = Context(tenant, user, mode, rate_plan, reason=f"{IMPORT_REASON}{uuid.uuid4().hex[:12]}")
+    ctx = Context(
+        tenant,
+        user,
+        mode,
+        rate_plan,
+        reason=f"{IMPORT_REASON}{uuid.uuid4().hex[:12]}",
+        apply=apply,
+    )
     token = _current_reason.set(ctx.reason)
     try:
         return _run(tenant, kind, filename, ctx, table, result, apply, user, mode, expect)

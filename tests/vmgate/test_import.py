@@ -154,7 +154,11 @@ def test_rates_modes_and_the_change_log_entry(tenant, operator):
         "0093",
         "374",
     ]
-    assert Rate.history.filter(code="375", history_type="-").exists()
+    # one history record per row written, as a save or delete on the page writes
+    [deleted] = Rate.history.filter(code="375", history_type="-")
+    assert deleted.history_change_reason.startswith("import:")
+    updated = Rate.history.filter(code="374", history_type="~").get()
+    assert updated.rate_per_min == Decimal("0.15") and updated.history_user == operator
 
 
 def test_an_error_on_the_last_row_writes_nothing(tenant):
@@ -414,3 +418,27 @@ def test_an_error_names_the_first_line_of_a_row_whose_cell_spans_lines(tenant):
     content = b'name,country\n"Be\nta",XX\nGamma,ZZ\n'
     result = run_import(tenant, KINDS["customers"], "c.csv", content)
     assert [(line, column) for line, column, _ in result.errors] == [(2, "country"), (4, "country")]
+
+
+def test_each_rate_row_is_judged_alone(tenant):
+    """One form validates every row of a deck (RateImportForm.rebind): a row's errors and
+    values never leak into the next."""
+    content = csv_bytes(
+        [
+            ["code", "valid_since", "rate_per_min", "description"],
+            ["374", "2026-01-01", "-1", "bad price"],
+            ["375", "2026-01-01", "0.2", ""],
+            ["37x", "2026-01-01", "0.3", "bad code"],
+            ["376", "2026-01-01", "0.4", "fine"],
+        ]
+    )
+    result = rates_of(tenant, content)
+    assert [(line, column) for line, column, _ in result.errors] == [
+        (2, "rate_per_min"),
+        (4, "code"),
+    ]
+    assert result.counts["create"] == 2
+    created = {r.label: r.changes for r in result.rows["create"]}
+    assert ("description", "", "fine") in created["376 from 2026-01-01"]
+    assert ("rate_per_min", "", "0.2") in created["375 from 2026-01-01"]
+    assert not Rate.objects.exists()
