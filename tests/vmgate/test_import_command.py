@@ -164,6 +164,16 @@ def test_a_file_the_import_cannot_read_is_an_error_of_the_data_exit_1(tmp_path, 
     assert "file: Line 1 (header): unknown column(s) colour." in out
 
 
+def test_a_file_over_the_limit_is_refused_without_being_read_whole(tmp_path, tenant):
+    path = tmp_path / "huge.csv"
+    with open(path, "wb") as handle:  # sparse: 200 MB on paper, nothing on the disk
+        handle.write(b"name\n")
+        handle.truncate(200 * 1024 * 1024)
+    status, out = run("customers", str(path), "--tenant", tenant.slug)
+    assert status == 1
+    assert "file: The file is 200.0 MB; the limit is 20 MB. Split it into smaller files." in out
+
+
 # --- 2: usage errors ---------------------------------------------------------------------
 
 

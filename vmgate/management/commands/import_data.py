@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from customers.models import RatePlan
 from vmgate.import_kinds import KINDS
-from vmgate.imports import DEFAULT_MODE, MODES, run_import
+from vmgate.imports import DEFAULT_MODE, MAX_BYTES, MODES, ImportResult, run_import, too_large
 from vmgate.models import Tenant
 from vmgate.tenancy import scoped
 
@@ -148,11 +148,15 @@ class Command(BaseCommand):
             raise usage_error(f"Unknown mode “{mode}”: use one of {', '.join(MODES)}.")
         tenant = self.tenant(options["tenant"])
         rate_plan = self.rate_plan(kind, tenant, options["rate_plan"])
-        filename, data = self.read(options["file"], options.get("stdin"))
+        filename, data, size = self.read(options["file"], options.get("stdin"))
         dry_run = options["dry_run"]
-        result = run_import(
-            tenant, kind, filename, data, mode=mode, rate_plan=rate_plan, apply=not dry_run
-        )
+        if size > MAX_BYTES:  # said without reading (or keeping) the rest of it
+            result = ImportResult(kind.key, mode, filename)
+            result.file_failed(too_large(size))
+        else:
+            result = run_import(
+                tenant, kind, filename, data, mode=mode, rate_plan=rate_plan, apply=not dry_run
+            )
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
         else:
@@ -187,12 +191,16 @@ class Command(BaseCommand):
 
     @staticmethod
     def read(path, stdin=None):
-        """(file name, bytes) of FILE; ``-`` reads standard input."""
+        """(file name, bytes, size) of FILE, reading no more than one byte past the import's
+        limit; ``-`` reads standard input."""
         if path == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
-            return "stdin", stream.read()
+            data = stream.read(MAX_BYTES + 1)
+            return "stdin", data, len(data)
         try:
             with open(path, "rb") as handle:
-                return os.path.basename(path), handle.read()
+                size = os.fstat(handle.fileno()).st_size
+                data = handle.read(MAX_BYTES + 1)
+                return os.path.basename(path), data, max(size, len(data))
         except OSError as exc:
             raise usage_error(f"Cannot read {path}: {exc.strerror or exc}.") from exc
