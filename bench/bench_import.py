@@ -51,6 +51,8 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
+from customers.bulk import RATE  # noqa: E402
+
 TENANT_SLUG = "bench-import"
 PLAN_NAME = "Wholesale"
 USERNAME = "bench-import-op"
@@ -83,15 +85,7 @@ CHECKS = [
     ("China (no route)", "8613812345678", "rejected"),
     ("Too short", "3", "rejected"),
 ]
-COLUMNS = [
-    "code",
-    "description",
-    "valid_since",
-    "rate_per_min",
-    "connection_fee",
-    "connection_sec",
-    "billing_block_sec",
-]
+COLUMNS = [c.name for c in RATE]  # the export's columns, the import's
 
 
 # --- data --------------------------------------------------------------------------------

@@ -601,39 +601,41 @@ def write_rates(ctx, user, creates, updates, deletes, fields):
 # --- networks and clients ----------------------------------------------------------------
 
 
-class NetworkKind(Kind):
+class KeyedKind(Kind):
+    """A kind whose rows are found by one column that is unique in the tenant
+    (``key_field``, the model field of that name)."""
+
+    key_field = ""
+
+    def existing(self, ctx):
+        rows = self.model._default_manager.filter(tenant=ctx.tenant)
+        return dict(rows.values_list(self.key_field, "pk"))
+
+    def row_key(self, ctx, values):
+        if not values.get(self.key_field):
+            fail(self.key_field, "This field is required.")
+        return values[self.key_field]
+
+
+class NetworkKind(KeyedKind):
     key, noun, plural, model = "networks", "network", "networks", Network
     columns = routing_bulk.NETWORK
     key_columns = ("name",)
+    key_field = "name"
     list_url = "routing:network_list"
-
-    def existing(self, ctx):
-        return dict(Network.objects.filter(tenant=ctx.tenant).values_list("name", "pk"))
-
-    def row_key(self, ctx, values):
-        if not values.get("name"):
-            fail("name", "This field is required.")
-        return values["name"]
 
     def make_form(self, ctx, values, instance):
         return NetworkForm(data=values, instance=instance, tenant=ctx.tenant)
 
 
-class ClientKind(Kind):
+class ClientKind(KeyedKind):
     key, noun, plural, model = "clients", "VMGateClient", "VMGateClients", VMGateClient
     columns = routing_bulk.CLIENT
     key_columns = ("node_id",)
+    key_field = "node_id"
     optional_columns = frozenset(c.name for c in columns) - {"node_id"}
     list_url = "routing:vmgateclient_list"
     unsaved = {"slots": "[]"}
-
-    def existing(self, ctx):
-        return dict(VMGateClient.objects.filter(tenant=ctx.tenant).values_list("node_id", "pk"))
-
-    def row_key(self, ctx, values):
-        if not values.get("node_id"):
-            fail("node_id", "This field is required.")
-        return values["node_id"]
 
     def label(self, values):
         return f"{values.get('name', '')} ({values.get('node_id', '')})"
