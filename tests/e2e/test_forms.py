@@ -333,6 +333,11 @@ CASES = {
         empty=["name"],
         invalid={"searchable select": ([clear_search_select("id_rule")], "rule", "required")},
     ),
+    "vmgate:importupload_add": Case(
+        lambda w: reverse("vmgate:importupload_add", args=["rates"]) + f"?rate_plan={w['plan'].pk}",
+        empty=["file"],
+        invalid={"select": ([select("rate_plan", "")], "rate_plan", "required")},
+    ),
     "vmgate:apitoken_add": Case(
         url("vmgate:apitoken_list"),
         submit="form[action$='/tokens/add/'] button[type=submit]",
