@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +46,7 @@ def multiply(tenant, per_kind, user, start):
     for kind in KINDS:
         history_model = kind.model.history.model
         seeds = list(kind.history(tenant))
+        assert seeds, f"no {kind.key} history to multiply"
         columns = [
             f.attname
             for f in history_model._meta.concrete_fields
@@ -96,11 +98,13 @@ def run(args):
     from django.db import connection
     from django.test import Client
 
+    from customers.models import BalanceEntry
     from tests.factories import (
         MembershipFactory,
         RoutingCheckFactory,
         SimSlotFactory,
         TenantFactory,
+        build_imports,
         build_route_world,
     )
 
@@ -116,6 +120,8 @@ def run(args):
         world = build_route_world(tenant)
         SimSlotFactory(client=world["gw_a"], position=1)
         RoutingCheckFactory(tenant=tenant, trunk=world["trunk"], name="check")
+        BalanceEntry(customer=world["customer"], kind="payment", amount=Decimal("5")).save()
+        build_imports(tenant)  # the log's "Import" entries
     start = datetime(2025, 11, 1, tzinfo=UTC)
     t0 = time.perf_counter()
     multiply(big, args.per_kind, users["big"], start)
