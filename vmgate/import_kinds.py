@@ -24,6 +24,7 @@ from simple_history.utils import bulk_create_with_history
 from customers import bulk as customer_bulk
 from customers.forms import CustomerForm, RateForm, TrunkForm
 from customers.models import Customer, Rate, RatePlan, Trunk
+from customers.views import customer_delete_refusal, trunk_delete_refusal
 from dialpeers.bulk import DIALPEER
 from dialpeers.forms import DialpeerForm
 from dialpeers.models import Dialpeer
@@ -121,6 +122,11 @@ class Kind:
         """[(column, message)] of an invalid form."""
         return form_errors(form)
 
+    def refusal(self, instance):
+        """Why the delete page would refuse to delete ``instance`` (replace mode), or None;
+        what the database protects is refused as well (ProtectedError)."""
+        return None
+
     # -- shared ---------------------------------------------------------------------------
     def clean_cells(self, raw):
         values, errors = {}, []
@@ -206,6 +212,11 @@ class Kind:
             for one in pk if isinstance(pk, list) else [pk]:
                 instance = self.load(ctx, one)
                 name = str(instance)
+                refusal = self.refusal(instance)
+                if refusal:  # the delete page's own reason
+                    result.error_rows += 1
+                    result.error(None, "", f"Not deleted: {strip_tags(refusal)}")
+                    continue
                 try:
                     with transaction.atomic():
                         instance.delete()
@@ -261,6 +272,9 @@ class CustomerKind(Kind):
 
     def make_form(self, ctx, values, instance):
         return CustomerImportForm(data=values, instance=instance, tenant=ctx.tenant)
+
+    def refusal(self, instance):
+        return customer_delete_refusal(instance)
 
 
 # --- trunks ------------------------------------------------------------------------------
@@ -383,6 +397,9 @@ class TrunkKind(Kind):
 
     def errors_of(self, form):
         return with_formset_errors(form, form.networks, "networks")
+
+    def refusal(self, instance):
+        return trunk_delete_refusal(instance)
 
 
 def with_formset_errors(form, formset, column):

@@ -442,3 +442,16 @@ def test_each_rate_row_is_judged_alone(tenant):
     assert ("description", "", "fine") in created["376 from 2026-01-01"]
     assert ("rate_per_min", "", "0.2") in created["375 from 2026-01-01"]
     assert not Rate.objects.exists()
+
+
+def test_replace_refuses_to_delete_what_the_delete_page_refuses_with_its_words(tenant):
+    w = f.build_route_world(tenant)
+    content = csv_bytes(
+        [["customer", "name", "tech_prefix", "networks"], ["Carrier", "in-2", "88", "192.0.2.0/24"]]
+    )
+    result = run_import(tenant, KINDS["trunks"], "t.csv", content, mode="replace", apply=True)
+    assert result.errors == [
+        (None, "", "Not deleted: Trunk “in-1” is used by 1 dialpeer; remove those first.")
+    ]
+    assert Trunk.objects.get(name="in-1") == w["trunk"]
+    assert not Trunk.objects.filter(name="in-2").exists()  # all or nothing
