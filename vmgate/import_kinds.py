@@ -143,65 +143,78 @@ class Kind:
             raise RowErrors(errors)
         return values
 
-    def stage(self, ctx, table, result):
-        existing = self.existing(ctx)
-        present = set(table.header)
-        seen = {}
-        defaults = None
+    def each_row(self, table, result, handle):
+        """``handle(line, values)`` for each row of ``table``, its cells read (formulas,
+        codes, booleans); a RowErrors from either becomes that row's errors."""
         for line, raw, extra in rows_as_dicts(table):
             try:
                 if extra:
                     fail("", f"{len(extra)} cell(s) beyond the header's columns.")
-                values = self.clean_cells(raw)
-                key = self.row_key(ctx, values)
-                label = self.label(values)
-                if key in seen:
-                    fail(
-                        self.key_columns[0],
-                        f"Line {seen[key]} already has {self.noun} {label}: each {self.noun} once per file.",
-                    )
-                seen[key] = line
-                pk = existing.get(key)
-                if isinstance(pk, list):
-                    fail(
-                        self.key_columns[0],
-                        f"{len(pk)} {self.plural} match {label}; edit them on their pages.",
-                    )
-                if pk is not None and ctx.mode == "add":
-                    fail(
-                        self.key_columns[0],
-                        f"{self.noun.capitalize()} {label} already exists (mode add creates only).",
-                    )
-                instance = self.load(ctx, pk) if pk is not None else None
-                before = self.values(instance) if instance is not None else {}
-                if len(present) < len(self.columns):
-                    # An absent column keeps the value it has, or a new row's default.
-                    if defaults is None:
-                        defaults = self.values(self.new(ctx))
-                    base = before if instance is not None else defaults
-                    for name in self.column_names:
-                        if name not in present:
-                            values[name] = plain(base.get(name))
-                form = self.make_form(ctx, values, instance)
-                if not form.is_valid():
-                    raise RowErrors(self.errors_of(form))
-                after = self.after_values(form)
-                if instance is None:
-                    action = "create"
-                    changes = diff(self.column_names, {}, after, present)
-                else:
-                    changes = diff(self.column_names, before, after, present)
-                    action = "update" if changes else "unchanged"
-                if action != "unchanged" and not saved(lambda form=form: self.save(ctx, form)):
-                    # Refused by the database: a concurrent write committed past the form's
-                    # checks. Validate again, as the pages do, so the error names it.
-                    revalidate_after_conflict(form, instance is None)
-                    raise RowErrors(self.errors_of(form))
-                result.record(RowChange(line, action, label, changes))
+                handle(line, self.clean_cells(raw))
             except RowErrors as exc:
                 result.error_rows += 1
                 for column, message in exc.errors:
                     result.error(line, column, message)
+
+    def first_time(self, seen, key, line, label):
+        """Note ``key`` as read on ``line``; a key read before is an error naming its line."""
+        if key in seen:
+            fail(
+                self.key_columns[0],
+                f"Line {seen[key]} already has {self.noun} {label}: each {self.noun} once per "
+                "file.",
+            )
+        seen[key] = line
+
+    def refuse_in_add_mode(self, ctx, label):
+        """An existing row: an error when the mode creates only."""
+        if ctx.mode == "add":
+            fail(
+                self.key_columns[0],
+                f"{self.noun.capitalize()} {label} already exists (mode add creates only).",
+            )
+
+    def stage(self, ctx, table, result):
+        existing = self.existing(ctx)
+        present = set(table.header)
+        seen = {}
+        defaults = {}
+
+        def one(line, values):
+            key = self.row_key(ctx, values)
+            label = self.label(values)
+            self.first_time(seen, key, line, label)
+            pk = existing.get(key)
+            if isinstance(pk, list):
+                fail(
+                    self.key_columns[0],
+                    f"{len(pk)} {self.plural} match {label}; edit them on their pages.",
+                )
+            if pk is not None:
+                self.refuse_in_add_mode(ctx, label)
+            instance = self.load(ctx, pk) if pk is not None else None
+            before = self.values(instance) if instance is not None else {}
+            if len(present) < len(self.columns):
+                # An absent column keeps the value it has, or a new row's default.
+                if not defaults:
+                    defaults.update(self.values(self.new(ctx)))
+                base = before if instance is not None else defaults
+                for name in self.column_names:
+                    if name not in present:
+                        values[name] = plain(base.get(name))
+            form = self.make_form(ctx, values, instance)
+            if not form.is_valid():
+                raise RowErrors(self.errors_of(form))
+            changes = diff(self.column_names, before, self.after_values(form), present)
+            action = "create" if instance is None else "update" if changes else "unchanged"
+            if action != "unchanged" and not saved(lambda: self.save(ctx, form)):
+                # Refused by the database: a concurrent write committed past the form's
+                # checks. Validate again, as the pages do, so the error names it.
+                revalidate_after_conflict(form, instance is None)
+                raise RowErrors(self.errors_of(form))
+            result.record(RowChange(line, action, label, changes))
+
+        self.each_row(table, result, one)
         if ctx.mode == "replace" and result.ok:
             self.delete_absent(ctx, existing, seen, result)
 
@@ -371,24 +384,10 @@ class TrunkKind(Kind):
         if errors:
             raise RowErrors(errors)
         networks = values.get("networks", "").split()
-        old = list(instance.networks.all()) if instance is not None else []
-        rows = []
-        for row in old:
-            rows.append((row.pk, row.network, row.network not in networks))
-        kept = {r.network for r in old}
-        rows += [(None, net, False) for net in networks if net not in kept]
-        data["networks-TOTAL_FORMS"] = str(len(rows))
-        data["networks-INITIAL_FORMS"] = str(len(old))
-        data["networks-MIN_NUM_FORMS"] = "0"
-        data["networks-MAX_NUM_FORMS"] = "1000"
-        for i, (pk, net, delete) in enumerate(rows):
-            data[f"networks-{i}-id"] = str(pk or "")
-            data[f"networks-{i}-network"] = net
-            if delete:
-                data[f"networks-{i}-DELETE"] = "on"
-        form = TrunkForm(data=data, instance=instance, tenant=ctx.tenant)
-        form.wanted_networks = networks
-        return form
+        old = {row.network: row.pk for row in instance.networks.all()} if instance else {}
+        wanted = {net: {"network": net} for net in networks}
+        data.update(formset_data("networks", old, wanted))
+        return TrunkForm(data=data, instance=instance, tenant=ctx.tenant)
 
     def after_values(self, form):
         out = super().values(form.instance)
@@ -410,6 +409,26 @@ def with_formset_errors(form, formset, column):
             out.extend((column, strip_tags(str(e))) for e in errors)
     out.extend((column, strip_tags(str(e))) for e in formset.non_form_errors())
     return out
+
+
+def formset_data(prefix, old, wanted):
+    """The POST data of an inline formset (a trunk's networks, a client's SIM slots) that
+    makes its rows ``wanted`` ({key: {field: value}}) out of the saved rows ``old``
+    ({key: pk}): a saved row not wanted is deleted, a wanted row not saved is added."""
+    rows = [(pk, wanted.get(key, {}), key not in wanted) for key, pk in old.items()]
+    rows += [(None, fields, False) for key, fields in wanted.items() if key not in old]
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(len(old)),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for i, (pk, fields, delete) in enumerate(rows):
+        data[f"{prefix}-{i}-id"] = str(pk or "")
+        data.update({f"{prefix}-{i}-{name}": value for name, value in fields.items()})
+        if delete:
+            data[f"{prefix}-{i}-DELETE"] = "on"
+    return data
 
 
 # --- rates (bulk) ------------------------------------------------------------------------
@@ -465,60 +484,39 @@ class RateKind(Kind):
         field_names = [n for n in names if n in present]
         defaults = self.values(Rate(rate_plan=plan))
         seen, creates, updates = {}, [], []
-        form = None
-        for line, raw, extra in rows_as_dicts(table):
-            try:
-                if extra:
-                    fail("", f"{len(extra)} cell(s) beyond the header's columns.")
-                values = self.clean_cells(raw)
+        form = RateImportForm(data={}, rate_plan=plan, tenant=ctx.tenant)
+
+        def one(line, values):
+            for name in names:
+                if name not in present:
+                    values[name] = plain(defaults[name])
+            if not form.rebind(values).is_valid():
+                raise RowErrors(form_errors(form))
+            data = form.cleaned_data
+            key = (data["code"], data["valid_since"])
+            label = self.label(values)
+            self.first_time(seen, key, line, label)
+            instance = existing.get(key)
+            if instance is None:
+                rate = Rate(rate_plan=plan)
                 for name in names:
-                    if name not in present:
-                        values[name] = plain(defaults[name])
-                form = (
-                    form.rebind(values)
-                    if form
-                    else RateImportForm(data=values, rate_plan=plan, tenant=ctx.tenant)
-                )
-                if not form.is_valid():
-                    raise RowErrors(form_errors(form))
-                data = form.cleaned_data
-                key = (data["code"], data["valid_since"])
-                label = self.label(values)
-                if key in seen:
-                    fail(
-                        "code",
-                        f"Line {seen[key]} already has rate {label}: each code and valid_since once per file.",
-                    )
-                seen[key] = line
-                instance = existing.get(key)
-                if instance is not None and ctx.mode == "add":
-                    raise RowErrors(
-                        [("code", f"Rate {label} already exists (mode add creates only).")]
-                    )
-                if instance is None:
-                    rate = Rate(rate_plan=plan)
-                    for name in names:
-                        setattr(rate, name, data.get(name, defaults[name]))
-                    rate.fill_defaults()
-                    creates.append(rate)
-                    result.record(
-                        RowChange(
-                            line, "create", label, diff(names, {}, self.values(rate), present)
-                        )
-                    )
-                    continue
-                before = self.values(instance)
-                for name in field_names:
-                    setattr(instance, name, data[name])
-                instance.fill_defaults()
-                changes = diff(names, before, self.values(instance), present)
-                if changes:
-                    updates.append(instance)
-                result.record(RowChange(line, "update" if changes else "unchanged", label, changes))
-            except RowErrors as exc:
-                result.error_rows += 1
-                for column, message in exc.errors:
-                    result.error(line, column, message)
+                    setattr(rate, name, data.get(name, defaults[name]))
+                rate.fill_defaults()
+                creates.append(rate)
+                changes = diff(names, {}, self.values(rate), present)
+                result.record(RowChange(line, "create", label, changes))
+                return
+            self.refuse_in_add_mode(ctx, label)
+            before = self.values(instance)
+            for name in field_names:
+                setattr(instance, name, data[name])
+            instance.fill_defaults()
+            changes = diff(names, before, self.values(instance), present)
+            if changes:
+                updates.append(instance)
+            result.record(RowChange(line, "update" if changes else "unchanged", label, changes))
+
+        self.each_row(table, result, one)
         if not result.ok:
             return
         absent = []
@@ -687,29 +685,15 @@ class ClientKind(KeyedKind):
                     )
                 ]
             ) from None
-        old = list(instance.slots.all()) if instance is not None else []
+        old = {str(slot.position): slot.pk for slot in instance.slots.all()} if instance else {}
         wanted = {}
-        for s in slots:
-            wanted[str(s.get("position", ""))] = s
-        rows = []
-        for slot in old:
-            new = wanted.pop(str(slot.position), None)
-            rows.append((slot.pk, new or {"position": slot.position}, new is None))
-        rows += [(None, s, False) for s in wanted.values()]
-        data["slots-TOTAL_FORMS"] = str(len(rows))
-        data["slots-INITIAL_FORMS"] = str(len(old))
-        data["slots-MIN_NUM_FORMS"] = "0"
-        data["slots-MAX_NUM_FORMS"] = "1000"
-        for i, (pk, s, delete) in enumerate(rows):
-            data[f"slots-{i}-id"] = str(pk or "")
-            data[f"slots-{i}-position"] = str(s.get("position", ""))
-            if s.get("enabled", True) not in (False, "false", 0):
-                data[f"slots-{i}-enabled"] = "on"
-            data[f"slots-{i}-label"] = str(s.get("label") or "")
-            if delete:
-                data[f"slots-{i}-DELETE"] = "on"
-        form = ClientImportForm(data=data, instance=instance, tenant=ctx.tenant)
-        return form
+        for slot in slots:
+            row = {"position": str(slot.get("position", "")), "label": str(slot.get("label") or "")}
+            if slot.get("enabled", True) not in (False, "false", 0):
+                row["enabled"] = "on"  # a checkbox: absent is off
+            wanted[row["position"]] = row
+        data.update(formset_data("slots", old, wanted))
+        return ClientImportForm(data=data, instance=instance, tenant=ctx.tenant)
 
     def after_values(self, form):
         out = super().values(form.instance)

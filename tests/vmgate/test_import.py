@@ -455,3 +455,31 @@ def test_replace_refuses_to_delete_what_the_delete_page_refuses_with_its_words(t
     ]
     assert Trunk.objects.get(name="in-1") == w["trunk"]
     assert not Trunk.objects.filter(name="in-2").exists()  # all or nothing
+
+
+def test_a_trunks_networks_and_a_clients_slots_become_the_files_list(tenant):
+    w = world(tenant)  # in-1 has 203.0.113.0/24 and 198.51.100.7/32; gw-a slots 1 and 2
+    content = csv_bytes(
+        [["customer", "name", "networks"], ["Carrier", "in-1", "198.51.100.7 192.0.2.0/24"]]
+    )
+    result = run_import(tenant, KINDS["trunks"], "t.csv", content, apply=True)
+    assert result.ok, result.errors
+    [change] = result.rows["update"]
+    [(column, old, new)] = change.changes
+    assert column == "networks"
+    assert sorted(old.split()) == ["198.51.100.7/32", "203.0.113.0/24"]
+    assert sorted(new.split()) == ["192.0.2.0/24", "198.51.100.7/32"]
+    assert sorted(w["trunk"].networks.values_list("network", flat=True)) == [
+        "192.0.2.0/24",
+        "198.51.100.7/32",
+    ]
+    slots = '[{"position":2,"enabled":true,"label":"now on"},{"position":3,"enabled":false}]'
+    content = csv_bytes([["node_id", "slots"], [w["gw_a"].node_id, slots]])
+    result = run_import(tenant, KINDS["clients"], "c.csv", content, apply=True)
+    assert result.ok, result.errors
+    assert list(
+        w["gw_a"].slots.order_by("position").values_list("position", "enabled", "label")
+    ) == [
+        (2, True, "now on"),
+        (3, False, ""),
+    ]
