@@ -213,3 +213,15 @@ def build_imports(tenant):
     )
     applied = run_import(tenant, KINDS["networks"], "gsm.csv", b"name\nVanadzor\n", apply=True)
     return upload, ImportRun.objects.get(pk=applied.run_id)
+
+
+def armenia_mobile_check(world, **fields):
+    """A saved check that build_route_world routes (9937412345 on trunk in-1 via rule 374):
+    deactivating rule 374 makes it fail."""
+    return RoutingCheckFactory(
+        trunk=world["trunk"],
+        name="Armenia mobile",
+        called_number="9937412345",
+        expected_outcome="routed",
+        **fields,
+    )

@@ -19,6 +19,7 @@ from django.db.models import ProtectedError, Q
 from django.db.models.functions import Lower
 from django.forms import modelform_factory
 from django.utils import timezone
+from django.utils.html import strip_tags
 from simple_history.utils import bulk_create_with_history
 
 from customers import bulk as customer_bulk
@@ -48,7 +49,6 @@ from vmgate.imports import (
     protected_message,
     rows_as_dicts,
     saved,
-    strip_tags,
     text_value,
 )
 from vmgate.views import revalidate_after_conflict

@@ -31,7 +31,7 @@ from datetime import date, datetime, time
 import openpyxl
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
-from django.utils.html import strip_tags as _strip_tags
+from django.utils.html import strip_tags
 
 from routing.checks.running import checks_queryset, decide, differences
 from routing.engine import IngressError
@@ -270,17 +270,13 @@ def bool_value(raw: str, column: str) -> bool:
     return TRUE_WORDS[word]
 
 
-def form_errors(form, column_of=None):
-    """[(column, message)] of a bound form (non-field errors under "")."""
+def form_errors(form):
+    """[(column, message)] of a bound form (non-field errors under ""), as plain text."""
     out = []
     for name, errors in form.errors.items():
-        column = "" if name == "__all__" else (column_of or {}).get(name, name)
+        column = "" if name == "__all__" else name
         out.extend((column, strip_tags(str(e))) for e in errors)
     return out
-
-
-def strip_tags(text):
-    return _strip_tags(text)
 
 
 # --- the result --------------------------------------------------------------------------

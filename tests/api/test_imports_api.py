@@ -74,12 +74,7 @@ def test_an_upload_applies_and_answers_the_preview(op_api, tenant, operator):
 
 def test_a_dry_run_answers_the_checks_that_would_change_and_writes_nothing(op_api, tenant):
     w = f.build_route_world(tenant)
-    check = f.RoutingCheckFactory(
-        trunk=w["trunk"],
-        name="Armenia mobile",
-        called_number="9937412345",
-        expected_outcome="routed",
-    )
+    check = f.armenia_mobile_check(w)
     data = csv_bytes([["code", "trunk", "is_active"], ["374", "", "false"]])
     response = upload(op_api, "rules", data, dry_run="true")
     assert response.status_code == 200, response.json()

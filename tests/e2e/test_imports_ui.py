@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from routing.models import RoutingRule
-from tests.factories import RoutingCheckFactory, build_route_world
+from tests.factories import armenia_mobile_check, build_route_world
 from vmgate.models import ImportRun, ImportUpload
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -19,12 +19,7 @@ def csv_file(name, text):
 
 def test_upload_preview_apply_from_the_rules_list(page, login, shot, operator, tenant):
     world = build_route_world(tenant)
-    RoutingCheckFactory(
-        trunk=world["trunk"],
-        name="Armenia mobile",
-        called_number="9937412345",
-        expected_outcome="routed",
-    )
+    armenia_mobile_check(world)
     login("op-a")
     page.goto("/routing/rules/")
     page.get_by_test_id("import-link").click()

@@ -119,3 +119,23 @@ def test_random_bytes_to_the_upload_page_never_cause_a_server_error(tenant, oper
             assert client.get(response["Location"]).status_code == 200
 
     one()
+
+
+def test_odd_query_parameters_of_the_import_form_never_cause_a_server_error(
+    tenant, operator, caplog
+):
+    client = Client(raise_request_exception=False)
+    client.force_login(operator)
+
+    @SETTINGS
+    @given(key=st.sampled_from([*sorted(KINDS), "nothing"]), plan=ODD)
+    def one(key, plan):
+        caplog.clear()
+        with caplog.at_level(logging.ERROR):
+            response = client.get(
+                reverse("vmgate:importupload_add", args=[key]), {"rate_plan": plan}
+            )
+        assert response.status_code in (200, 404), (key, plan, response.status_code)
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+    one()

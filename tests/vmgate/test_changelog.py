@@ -255,8 +255,9 @@ def test_an_import_is_one_entry_linking_its_page(op_client, operator, tenant):
     f_customer = build_route_world(tenant)["customer"]
     data += f"{f_customer.name},in-2,77,192.0.2.0/24 192.0.2.128/25\n".encode()
     data += f"{f_customer.name},in-3,78,198.51.100.0/24\n".encode()
-    result = run_import(tenant, IMPORT_KINDS["trunks"], "trunks.csv", data, apply=True,
-                        user=operator)
+    result = run_import(
+        tenant, IMPORT_KINDS["trunks"], "trunks.csv", data, apply=True, user=operator
+    )
     assert result.applied, result.errors
     shown = rows(op_client.get(URL))
     assert shown[0] == ("Import", "Imported trunks.csv: 2 created", "created")

@@ -185,12 +185,7 @@ def test_a_name_of_another_tenant_is_not_found(tenant, other_tenant):
 
 def test_a_deactivated_rule_names_the_check_that_stops_routing(tenant):
     w = f.build_route_world(tenant)
-    check = f.RoutingCheckFactory(
-        trunk=w["trunk"],
-        name="Armenia mobile",
-        called_number="9937412345",
-        expected_outcome="routed",
-    )
+    check = f.armenia_mobile_check(w)
     f.RoutingCheckFactory(
         trunk=w["trunk"], name="Unrelated", called_number="994411", expected_outcome="rejected"
     )

@@ -84,12 +84,7 @@ def test_applies_a_clean_file_prints_the_counts_and_exits_0(tmp_path, tenant):
 
 def test_a_dry_run_shows_the_routing_check_that_would_change_and_writes_nothing(tmp_path, tenant):
     w = f.build_route_world(tenant)
-    f.RoutingCheckFactory(
-        trunk=w["trunk"],
-        name="Armenia mobile",
-        called_number="9937412345",
-        expected_outcome="routed",
-    )
+    f.armenia_mobile_check(w)
     path = write(tmp_path, "rules.csv", [["code", "trunk", "is_active"], ["374", "", "false"]])
     status, out = run("rules", path, "--tenant", tenant.slug, "--dry-run")
     assert status == 0

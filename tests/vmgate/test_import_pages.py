@@ -52,7 +52,9 @@ def test_every_importable_list_offers_import_to_operators_only(op_client, viewer
     assert f'href="{targets}"' in op_client.get(lists["rules"]).content.decode()
     assert targets not in viewer_client.get(lists["rules"]).content.decode()
     html = op_client.get(lists["rates"]).content.decode()
-    assert f'href="{reverse("vmgate:importupload_add", args=["rates"])}?rate_plan={plan.pk}"' in html
+    assert (
+        f'href="{reverse("vmgate:importupload_add", args=["rates"])}?rate_plan={plan.pk}"' in html
+    )
 
 
 def test_upload_preview_apply(op_client, operator, tenant):
