@@ -478,3 +478,24 @@ def test_a_trunks_networks_and_a_clients_slots_become_the_files_list(tenant):
         (2, True, "now on"),
         (3, False, ""),
     ]
+
+
+def test_a_trunk_name_two_customers_share_needs_the_customer_column(tenant):
+    f.build_route_world(tenant)  # Carrier / in-1
+    f.TrunkFactory(customer=f.CustomerFactory(tenant=tenant, name="Other"), name="in-1")
+    content = csv_bytes([["code", "trunk", "customer"], ["37499", "in-1", ""]])
+    result = run_import(tenant, KINDS["rules"], "r.csv", content, apply=True)
+    assert result.errors == [
+        (2, "customer", "2 customers have a trunk “in-1”: say whose in the customer column.")
+    ]
+    content = csv_bytes([["code", "trunk", "customer"], ["37499", "in-1", "Other"]])
+    result = run_import(tenant, KINDS["rules"], "r.csv", content, apply=True)
+    assert result.ok, result.errors
+    assert RoutingRule.objects.get(code="37499").trunk.customer.name == "Other"
+
+
+def test_a_customers_balance_is_never_imported(tenant):
+    content = csv_bytes([["name", "country", "balance"], ["Carrier", "AM", "1000"]])
+    result = run_import(tenant, KINDS["customers"], "c.csv", content, apply=True)
+    assert "unknown column(s) balance" in result.file_error
+    assert not Customer.objects.exists()
