@@ -18,6 +18,7 @@ from playwright.sync_api import Error as PlaywrightError
 from dialpeers.models import Dialpeer
 from routing.models import RoutingCheck, RoutingRule, RoutingTarget
 from tests.e2e import selects
+from tests.e2e.htmx import settled
 from tests.factories import (
     CustomerFactory,
     DialpeerFactory,
@@ -80,7 +81,9 @@ FEEDBACK_NEXT_TO = """name => {
 
 
 def error_next_to(page, name):
-    """The error message shown in the field's own box (label, control, message)."""
+    """The error message shown in the field's own box (label, control, message), once
+    htmx has settled (before, the re-rendered field may still wear its old classes)."""
+    settled(page)
     handle = page.evaluate_handle(FEEDBACK_NEXT_TO, name).as_element()
     assert handle is not None, f"no error message next to field {name!r}"
     assert handle.is_visible(), f"the error of {name!r} is hidden: {handle.text_content()!r}"
@@ -91,6 +94,7 @@ def error_next_to(page, name):
 
 def assert_every_error_visible(page):
     """No error text hidden anywhere; every highlighted control has its visible message."""
+    settled(page)
     feedback = page.locator("main .invalid-feedback")
     for i in range(feedback.count()):
         item = feedback.nth(i)
@@ -138,9 +142,7 @@ def go(page, case, world):
 def send(page, case):
     page.click(case.submit)
     page.wait_for_load_state("networkidle")
-    page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
-    )
+    settled(page)
 
 
 # The portal's world --------------------------------------------------------------------
@@ -523,6 +525,7 @@ def test_test_call_picks_the_only_trunk_and_highlights_a_bad_source_ip(
     page.fill("main [name=source_ip]", "")
     page.click("#test-call-form button[type=submit]")
     page.get_by_test_id("outcome").wait_for()
+    settled(page)
     # The fixed form no longer shows the old error.
     assert page.locator("main [name=source_ip].is-invalid").count() == 0
     assert RoutingCheck.objects.count() == 1 and RoutingTarget.objects.count() == 1

@@ -5,17 +5,10 @@ import pytest
 
 from routing.models import RoutingRule
 from tests.e2e import selects
+from tests.e2e.htmx import settled
 from tests.factories import NetworkFactory, VMGateClientFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def settled(page):
-    """Wait until htmx has finished its requests and processed the swapped-in content
-    (on a loaded machine a fast test could otherwise act before listeners are bound)."""
-    page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-added, .htmx-settling, .htmx-swapping')"
-    )
 
 
 def test_operator_builds_rule_374_with_two_targets_and_switches_to_priority(

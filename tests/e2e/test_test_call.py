@@ -5,6 +5,7 @@ import pytest
 
 from routing.models import RoutingCheck
 from tests.e2e import selects
+from tests.e2e.htmx import settled
 from tests.factories import (
     CustomerFactory,
     DialpeerFactory,
@@ -16,12 +17,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def settled(page):
-    page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-added, .htmx-settling, .htmx-swapping')"
-    )
 
 
 def test_manual_example_in_the_test_call_page(page, login, shot, operator, tenant):
