@@ -14,9 +14,12 @@ Shape (one :class:`TenantIndex` per tenant, built on the first decision for that
 * trunks, customers, clients, SIM slots and network membership as dicts of snapshots;
   rate plans as ``code → rates newest first`` plus the lengths present.
 * each link also carries what an explanation shows of it (the dialpeer's name, the rule's
-  label and assignment), so explaining a call asks the database nothing for its candidates;
-  a route's details (its targets) and its dialpeer snapshot are loaded with one query the
-  first time the route is used, then cached.
+  label and assignment), so explaining a call asks the database nothing for its candidates,
+  and the winner's dialpeer and rule snapshots are made from it;
+* ``specs[rule_id]`` — every rule's targets (``TargetSpec``, a lone one stored bare),
+  loaded with the rest: **no route is cold**. A decision never asks the database, whether
+  its route was used a million times or never, and the index's size depends on the data,
+  not on the traffic (no per-route cache).
 
 Freshness: database triggers append every change of a routing table to
 ``routing_routechange`` in the same transaction (see ``routing/engine/feed.py``). An index
@@ -47,14 +50,12 @@ from dialpeers.models import Dialpeer
 from routing.engine import refs as E
 from routing.engine.feed import TABLE as CHANGE_TABLE
 from routing.engine.steps import links_at, ranked
-from routing.models import SimSlot, VMGateClient
+from routing.models import RoutingTarget, SimSlot, VMGateClient
 
 #: Seconds between polls of the change log when this process did not write.
 POLL_INTERVAL = 0.5
 #: Change-log rows older than this are pruned; an index idle for half of it rebuilds.
 LOG_RETENTION = timedelta(hours=24)
-#: Lazily cached rule details / dialpeer names are dropped wholesale past this many.
-DETAIL_CACHE_MAX = 500_000
 #: Indexes with more route entries than this are frozen out of the garbage collector.
 FREEZE_ABOVE = 100_000
 
@@ -121,14 +122,10 @@ def get_index(tenant_id):
 
 @dataclass(slots=True)
 class RuleDetail:
-    """A rule as step 8 reads it, with what ``steps.rule_targets`` keeps between calls."""
+    """The winning rule as step 8 reads it: its snapshot and its targets."""
 
     ref: E.RuleRef
     specs: tuple
-    version: int = -1
-    entries: list = field(default_factory=list)
-    skipped: list = field(default_factory=list)
-    ordered: tuple | None = None
 
 
 @dataclass(slots=True)
@@ -162,9 +159,7 @@ class TenantIndex:
         self.slots = {}
         self.client_slots = {}
         self.network_clients = {}
-        self.clients_version = 0
-        self.rule_cache = {}
-        self.dp_cache = {}
+        self.specs = {}  # rule id → its TargetSpecs (a lone one bare), in (priority, id) order
         # change-log position
         self.xmin = 0
         self.seen = {}
@@ -221,6 +216,7 @@ class TenantIndex:
             for ids in self.network_clients.values():
                 ids.sort()
             self._load_routes(None)
+            self._load_specs(None)
         if sum(len(table) for table, _ in self.routes.values()) > FREEZE_ABOVE:
             # A large index lives as long as the process: keep its objects out of every
             # future garbage collection (DESIGN.md "Performance shape").
@@ -272,6 +268,27 @@ class TenantIndex:
         if trunk_ids is None and codes is None:
             self.routes = {t: (table, _lengths(table)) for t, table in found.items()}
         return found
+
+    def _load_specs(self, rule_ids):
+        """(Re)load the targets of every rule of the tenant (None) or of ``rule_ids``."""
+        if rule_ids is None:
+            qs = RoutingTarget.objects.filter(rule__tenant_id=self.tenant_id)
+            rows = qs.order_by().values_list(*_TARGET_FIELDS).iterator(chunk_size=50_000)
+            self.specs = _group_specs(rows)
+            return
+        rule_ids = list(rule_ids)
+        for i in range(0, len(rule_ids), 500):
+            chunk = rule_ids[i : i + 500]
+            found = _group_specs(
+                RoutingTarget.objects.filter(rule__tenant_id=self.tenant_id, rule_id__in=chunk)
+                .order_by()
+                .values_list(*_TARGET_FIELDS)
+            )
+            for rule_id in chunk:
+                if rule_id in found:
+                    self.specs[rule_id] = found[rule_id]
+                else:
+                    self.specs.pop(rule_id, None)
 
     def _add_network(self, trunk_id, network):
         net = ipaddress.ip_network(network, strict=False)
@@ -577,11 +594,8 @@ class TenantIndex:
                 for slot in slots.get(client_id, ()):
                     self.slots[slot.id] = slot
                     self.client_slots.setdefault(client_id, set()).add(slot.id)
-            self.clients_version += 1
-        for rule_id in set(rules) | targets:
-            self.rule_cache.pop(rule_id, None)
-        for dp_id in dps:
-            self.dp_cache.pop(dp_id, None)
+        if rules or targets:
+            self._load_specs(set(rules) | targets)
         if rules:
             linked = (
                 Dialpeer.objects.filter(rule_id__in=list(rules))
@@ -625,47 +639,29 @@ class TenantIndex:
         else:
             self.routes.pop(trunk_id, None)
 
-    # --- lazily loaded details -----------------------------------------------------------
+    # --- the winner's details ------------------------------------------------------------
 
-    def details(self, dp_id, rule_id):
-        """The dialpeer's snapshot and the rule's details (label, assignment, targets),
-        loaded together with one query the first time a route is used, then cached."""
-        dp = self.dp_cache.get(dp_id)
-        detail = self.rule_cache.get(rule_id)
-        if dp is not None and detail is not None:
-            return dp, detail
-        with connection.cursor() as cur:
-            cur.execute(_DETAILS_SQL, [dp_id])
-            rows = cur.fetchall()
-        if not rows:  # deleted since the last poll
-            raise LookupError(dp_id)
-        first = rows[0]
-        dp = E.DialpeerRef(first[0], first[1], bool(first[2]), first[3], first[4], first[5])
-        specs = []
-        for row in rows:
-            tid, network_id, client_id, slot_id, prio, weight, active, net_name = row[12:]
-            if tid is None:
-                continue
-            name = ""
-            if network_id:
-                kind, ref, name = "network", network_id, _intern(net_name)
-            elif client_id:
-                kind, ref = "client", client_id
-            else:
-                kind, ref = "sim_slot", slot_id
-            specs.append(E.TargetSpec(tid, kind, ref, prio, weight, bool(active), name))
-        specs.sort(key=lambda t: (t.priority, t.id))
-        r = first[6:12]
-        ref = E.RuleRef(r[0], _intern(r[1]), _intern(r[2]), r[3], r[4], bool(r[5]))
-        if detail is None or detail.ref != ref:
-            detail = RuleDetail(ref, tuple(specs))
-        if len(self.rule_cache) >= DETAIL_CACHE_MAX:
-            self.rule_cache.clear()
-        if len(self.dp_cache) >= DETAIL_CACHE_MAX:
-            self.dp_cache.clear()
-        self.rule_cache[ref.id] = detail
-        self.dp_cache[dp_id] = dp
-        return dp, detail
+    def details(self, link, trunk_id):
+        """The winning link's dialpeer snapshot and its rule's details (snapshot and
+        targets), made from the index alone: no query, whichever route it is."""
+        dp = E.DialpeerRef(
+            link.dialpeer_id,
+            link.name,
+            link.dialpeer_active,
+            link.customer_id,
+            trunk_id,
+            link.rule_id,
+        )
+        ref = E.RuleRef(
+            link.rule_id,
+            link.code,
+            link.label,
+            link.assignment,
+            link.rule_trunk_id,
+            link.rule_active,
+        )
+        specs = self.specs.get(link.rule_id, ())
+        return dp, RuleDetail(ref, specs if specs.__class__ is tuple else (specs,))
 
     def names(self, links):
         """Display names for an explanation's candidate links: ``("dp", id) → name`` and
@@ -762,6 +758,10 @@ class TenantIndex:
             "clients": dict(self.clients),
             "slots": dict(self.slots),
             "network_clients": {n: sorted(ids) for n, ids in self.network_clients.items() if ids},
+            "specs": {
+                r: specs if specs.__class__ is tuple else (specs,)
+                for r, specs in self.specs.items()
+            },
         }
 
 
@@ -771,14 +771,39 @@ _CLIENT_FIELDS = E.columns(E.ClientRef)
 _SLOT_FIELDS = E.columns(E.SlotRef)
 _TRUNK_FIELDS = E.columns(E.TrunkRef)
 
-_DETAILS_SQL = (
-    "SELECT d.id, d.name, d.is_active, d.customer_id, d.trunk_id, d.rule_id, "
-    "r.id, r.code, r.label, r.assignment, r.trunk_id, r.is_active, "
-    "t.id, t.network_id, t.client_id, t.sim_slot_id, t.priority, t.weight, t.is_active, "
-    "n.name FROM dialpeers_dialpeer d JOIN routing_routingrule r ON r.id = d.rule_id "
-    "LEFT JOIN routing_routingtarget t ON t.rule_id = r.id "
-    "LEFT JOIN routing_network n ON n.id = t.network_id WHERE d.id = %s"
+_TARGET_FIELDS = (
+    "id",
+    "rule_id",
+    "network_id",
+    "client_id",
+    "sim_slot_id",
+    "priority",
+    "weight",
+    "is_active",
+    "network__name",
 )
+
+
+def _group_specs(rows):
+    """``rule id → TargetSpecs`` in (priority, id) order; a lone spec is stored bare."""
+    found = {}
+    spec = E.TargetSpec
+    for tid, rule_id, network_id, client_id, slot_id, prio, weight, active, net_name in rows:
+        if network_id:
+            item = spec(tid, "network", network_id, prio, weight, bool(active), _intern(net_name))
+        elif client_id:
+            item = spec(tid, "client", client_id, prio, weight, bool(active), "")
+        else:
+            item = spec(tid, "sim_slot", slot_id, prio, weight, bool(active), "")
+        old = found.get(rule_id)
+        found[rule_id] = (
+            item if old is None else (*(old if old.__class__ is tuple else (old,)), item)
+        )
+    for rule_id, specs in found.items():
+        if specs.__class__ is tuple:
+            found[rule_id] = tuple(sorted(specs, key=lambda t: (t.priority, t.id)))
+    return found
+
 
 _interned = {}
 

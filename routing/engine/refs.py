@@ -112,6 +112,12 @@ class _Ref:
         return {name: getattr(self, name) for name in names}
 
 
+# RuleRef, DialpeerRef and RouteTarget are built on every decision, so they are not frozen
+# (a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, about
+# three times the cost): "per decision" below. Nothing changes them once built, and they
+# hash by value as frozen ones do.
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerRef(_Ref):
     id: int
@@ -170,7 +176,7 @@ LINK_SOURCE = ("id", "rule_id", "rule__code", "is_active", "customer_id", "rule_
 LINK_SOURCE += ("rule__trunk_id", "name", "rule__label", "rule__assignment")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # per decision: not frozen (see above)
 class RuleRef(_Ref):
     id: int
     code: str
@@ -192,7 +198,7 @@ class RuleRef(_Ref):
         return self.display
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # per decision: not frozen (see above)
 class DialpeerRef(_Ref):
     id: int
     name: str
@@ -286,7 +292,7 @@ class RateRef:
 RATE_COLUMNS = ("id", "rate_plan_id") + columns(RateRef)[4:]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # per decision: not frozen (see above)
 class RouteTarget:
     """One Contact of a routed call, in order: the client, and the SIM slot if a slot
     target placed it."""

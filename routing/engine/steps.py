@@ -329,49 +329,58 @@ def _entry(t, client, slot):
     return (t, client, slot, RouteTarget(client, slot, t.id, t.kind, t.priority, t.weight))
 
 
-def expand_targets(targets, clients, slots, network_clients):
+def expand_targets(targets, clients, slots, network_clients, skipped_too=True):
     """Usable ``(spec, client, slot, RouteTarget)`` entries of a rule's targets plus the
-    skipped ones (the RouteTarget is built once here, not on every decision).
+    skipped ones (built only with ``skipped_too``: a live decision does not show them).
 
     A network target expands to its ``ready`` clients (in client id order); a client target
     counts when the client is ready; a SIM-slot target when the slot is enabled and its
     client ready. ``targets`` are TargetSpecs; the lookups map ids to refs."""
     entries, skipped = [], []
-    for t in sorted(targets, key=lambda t: (t.priority, t.id)):
+
+    def skip(t, why):
+        if skipped_too:
+            skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, why))
+
+    for t in sorted(targets, key=_spec_order) if len(targets) > 1 else targets:
         if not t.is_active:
-            skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, "target inactive"))
+            skip(t, "target inactive")
             continue
         if t.kind == "network":
             members = [clients[c] for c in network_clients.get(t.ref_id, ()) if c in clients]
             if not members:
-                skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, "network has no clients"))
+                skip(t, "network has no clients")
                 continue
             for client in members:
                 if client.status == READY:
                     entries.append(_entry(t, client, None))
-                else:
-                    skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, _not_ready(client)))
+                elif skipped_too:
+                    skip(t, _not_ready(client))
             continue
         if t.kind == "client":
             client = clients.get(t.ref_id)
             if client is None:
-                skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, "client missing"))
+                skip(t, "client missing")
             elif client.status != READY:
-                skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, _not_ready(client)))
+                skip(t, _not_ready(client))
             else:
                 entries.append(_entry(t, client, None))
             continue
         slot = slots.get(t.ref_id)
         client = clients.get(slot.client_id) if slot else None
         if slot is None or client is None:
-            skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, "SIM slot missing"))
+            skip(t, "SIM slot missing")
         elif not slot.enabled:
-            skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, "SIM slot disabled"))
+            skip(t, "SIM slot disabled")
         elif client.status != READY:
-            skipped.append(SkippedTarget(t.id, t.kind, t.ref_name, _not_ready(client)))
+            skip(t, _not_ready(client))
         else:
             entries.append(_entry(t, client, slot))
     return entries, skipped
+
+
+def _spec_order(t):
+    return (t.priority, t.id)
 
 
 def order_targets(assignment, entries, rotation=None):
@@ -382,6 +391,8 @@ def order_targets(assignment, entries, rotation=None):
     entries are rotated by ``rotation(priority, n)`` (round-robin offset; None = 0).
     A client reached through several targets appears once, at its best position.
     Returns ``(ordered RouteTargets, duplicates as SkippedTargets)``."""
+    if len(entries) < 2:  # the common case: nothing to order, no duplicate
+        return [e[3] for e in entries], []
     if assignment == PRIORITY:
         levels = {}
         for e in entries:
@@ -438,28 +449,13 @@ round_robin = RoundRobin()
 
 
 def rule_targets(source, detail, rotation, skipped_too=False):
-    """Step 8 for a rule: ``(ordered targets, skipped)``.
-
-    The expansion (which clients are usable) depends only on the rule's targets and the
-    clients' state, so it is kept on ``detail`` until any client changes
-    (``source.clients_version``); a weight order likewise. A priority order is rotated on
-    every call."""
-    version = source.clients_version
-    if detail.version != version:
-        entries, skipped = expand_targets(
-            detail.specs, source.clients, source.slots, source.network_clients
-        )
-        detail.entries, detail.skipped = entries, skipped
-        detail.ordered = None
-        if detail.ref.assignment != PRIORITY:
-            detail.ordered = order_targets(WEIGHT, entries)
-        detail.version = version
-    if detail.ordered is not None:
-        ordered, dupes = detail.ordered
-        ordered = list(ordered)
-    else:
-        ordered, dupes = order_targets(PRIORITY, detail.entries, rotation)
-    return ordered, (detail.skipped + dupes if skipped_too else None)
+    """Step 8 for a rule: ``(ordered targets, skipped)``, from the rule's targets and the
+    clients' state as the index holds them now (nothing is kept between calls)."""
+    entries, skipped = expand_targets(
+        detail.specs, source.clients, source.slots, source.network_clients, skipped_too
+    )
+    ordered, dupes = order_targets(detail.ref.assignment, entries, rotation)
+    return ordered, (skipped + dupes if skipped_too else None)
 
 
 # --- rates (step 9) ------------------------------------------------------------------------
@@ -665,19 +661,10 @@ def step_balance(c):
 def step_route(c):
     """6–7. Eligible links of the trunk, then the longest code with the tie-breaks."""
     source, trunk, d = c.source, c.trunk, c.d
-    customer_id = trunk.customer_id
-    for _ in range(3):
-        table, lengths = source.routes.get(trunk.id, _EMPTY_ROUTES)
-        winner = pick_link(c.number, table, lengths, trunk.id, customer_id)
-        if winner is None:
-            break
-        try:
-            d.dialpeer, c.detail = source.details(winner.dialpeer_id, winner.rule_id)
-            break
-        except LookupError:
-            source.sync()  # the link was deleted a moment ago: catch up and look again
-    else:
-        winner = None
+    table, lengths = source.routes.get(trunk.id, _EMPTY_ROUTES)
+    winner = pick_link(c.number, table, lengths, trunk.id, trunk.customer_id)
+    if winner is not None:
+        d.dialpeer, c.detail = source.details(winner, trunk.id)
     if c.trace:
         _trace_candidates(c, table, winner)
     if winner is None:

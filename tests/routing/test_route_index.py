@@ -182,6 +182,18 @@ def target_deactivated(s):
     RoutingTarget.objects.filter(rule=s.rules["374"]).update(is_active=False)
 
 
+def targets_replaced(s):
+    RoutingTarget.objects.filter(rule=s.rules["39"]).delete()
+    RoutingTargetFactory(rule=s.rules["39"], client=s.c2, priority=2)
+    RoutingTargetFactory(rule=s.rules["39"], sim_slot=s.slot, client=None, priority=1)
+
+
+def network_target_moved_to_another_rule(s):
+    RoutingTarget.objects.filter(rule=s.rules["39"], network__isnull=False).update(
+        rule=s.rules["374"]
+    )
+
+
 def trunk_disabled_and_prefix_changed(s):
     s.t1.status = "disabled"
     s.t1.save()
@@ -238,6 +250,8 @@ EDITS = [
     client_moves_network,
     slot_disabled_and_targeted,
     target_deactivated,
+    targets_replaced,
+    network_target_moved_to_another_rule,
     trunk_disabled_and_prefix_changed,
     trunk_changes_customer,
     trunk_networks_change,
@@ -314,6 +328,32 @@ def test_a_warm_decision_runs_no_query(committed_shop, django_assert_num_queries
     assert d.routed and d.rule.code == "374"
 
 
+def test_no_route_is_cold_a_thousand_unseen_routes_run_no_query(
+    committed_shop, django_assert_num_queries, monkeypatch
+):
+    """Issue 16: once the index is ready, a route never used before costs what a route used
+    a million times costs: no query (targets, dialpeer and rule come with the index)."""
+    shop = committed_shop
+    monkeypatch.setattr(route_index, "POLL_INTERVAL", 3600)
+    clients = [VMGateClientFactory(network=shop.net) for _ in range(3)]
+    for i in range(1000):
+        rule = RoutingRuleFactory(tenant=shop.tenant, code=f"6{i:04d}")
+        RoutingTargetFactory(rule=rule, client=clients[i % 3], weight=1 + i % 5)
+        if i % 2:
+            RoutingTargetFactory(rule=rule, network=shop.net, client=None, priority=1)
+        DialpeerFactory(trunk=shop.t1, rule=rule)
+    route_index.reset()
+    route_call(shop.tenant, called_number="9374", trunk=shop.t1, at=AT)  # builds the index
+    with django_assert_num_queries(0):
+        decisions = [
+            route_call(shop.tenant, called_number=f"96{i:04d}1", trunk=shop.t1, at=AT)
+            for i in range(1000)
+        ]
+    assert all(d.routed for d in decisions)
+    assert [d.rule.code for d in decisions] == [f"6{i:04d}" for i in range(1000)]
+    assert decisions[1].targets[0].client.id == clients[1].pk
+
+
 @pytest.mark.parametrize("extra_dialpeers", [1, 60])
 def test_the_first_decision_after_an_edit_costs_a_fixed_number_of_queries(
     committed_shop, django_assert_num_queries, monkeypatch, extra_dialpeers
@@ -328,8 +368,8 @@ def test_the_first_decision_after_an_edit_costs_a_fixed_number_of_queries(
     shop.dps[0].save()
     shop.dps[0].is_active = True
     shop.dps[0].save()
-    # the poll, the changed (trunk, code) entries, the dialpeer's name — whatever the size
-    with django_assert_num_queries(3):
+    # the poll and the changed (trunk, code) entries — whatever the size
+    with django_assert_num_queries(2):
         d = route_call(shop.tenant, called_number="937412345", trunk=shop.t1, at=AT)
     assert d.routed and d.dialpeer.id == shop.dps[0].pk
 
