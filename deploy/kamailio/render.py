@@ -58,8 +58,8 @@ def _api_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise argparse.ArgumentTypeError("expected http(s)://host:port of the app")
-    if re.search(r'["$\\\s]', value):
-        raise argparse.ArgumentTypeError("URL must not contain quotes, $, \\ or spaces")
+    if re.search(r'["$\\\s@;]', value):
+        raise argparse.ArgumentTypeError("URL must not contain quotes, $, \\, @, ; or spaces")
     return value.rstrip("/") + "/api/v1/route/?format=rtjson"
 
 
@@ -232,6 +232,13 @@ def tenant_of_token(route_url: str, token: str) -> int:
     return tenant_id
 
 
+def httpcon(route_url: str, token: str) -> str:
+    """http_client's named connection to the route API: ``vmgate=>SCHEME://edge:TOKEN@…``
+    (the token as the password of HTTP Basic authentication)."""
+    scheme, rest = route_url.split("://", 1)
+    return f"vmgate=>{scheme}://edge:{token}@{rest}"
+
+
 def render(args) -> Path:
     out = args.out_dir
     if re.search(r'["$\\\s]', str(out.resolve())):
@@ -240,8 +247,7 @@ def render(args) -> Path:
     shutil.copyfile(HERE / "kamailio.cfg", out / "kamailio.cfg")
     defines = {
         "VMGATE_LISTEN": args.listen,
-        "VMGATE_API_URL": f'"{args.api_url}"',
-        "VMGATE_API_HEADERS": f'"Content-Type: application/json\\r\\nAuthorization: Token {args.token}"',
+        "VMGATE_HTTPCON": f'"{httpcon(args.api_url, args.token)}"',
         "VMGATE_API_TIMEOUT": str(args.api_timeout),
         "VMGATE_CHILDREN": str(args.children),
         "VMGATE_PIKE_DENSITY": str(args.pike_density),

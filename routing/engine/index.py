@@ -106,6 +106,12 @@ def reset():
         _ids.clear()  # the shared id objects of the indexes just dropped
 
 
+def all_indexes():
+    """The indexes built so far (a copy: safe to iterate while another thread builds)."""
+    with _indexes_lock:
+        return list(_indexes.values())
+
+
 def get_index(tenant_id):
     idx = _indexes.get(tenant_id)
     if idx is None:

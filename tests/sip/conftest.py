@@ -23,7 +23,7 @@ from tests.factories import (
     TrunkNetworkFactory,
     VMGateClientFactory,
 )
-from tests.sip.edge import Gunicorn, Kamailio
+from tests.sip.edge import Gunicorn, Kamailio, RouteService
 
 
 def database_url(settings_dict) -> str:
@@ -52,6 +52,28 @@ def route_app(django_db_setup, django_db_blocker, sip_dir):
     app = Gunicorn(database_url(connection.settings_dict), sip_dir)
     yield app
     app.stop()
+
+
+@pytest.fixture(scope="session")
+def route_service(django_db_setup, django_db_blocker, sip_dir):
+    """``manage.py route_service`` on the test database (one per session; a test that kills
+    it starts it again on the same port)."""
+    from django.db import connection
+
+    holder = SimpleNamespace(
+        service=RouteService(database_url(connection.settings_dict), sip_dir), dir=sip_dir
+    )
+    holder.restart = lambda wait=True: _restart(holder, connection.settings_dict, wait)
+    yield holder
+    holder.service.stop()
+
+
+def _restart(holder, settings_dict, wait):
+    holder.service.stop()
+    holder.service = RouteService(
+        database_url(settings_dict), holder.dir, port=holder.service.port, wait=wait
+    )
+    return holder.service
 
 
 @pytest.fixture

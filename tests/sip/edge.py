@@ -120,6 +120,63 @@ class Gunicorn:
         stop(self.proc)
 
 
+class RouteService:
+    """``manage.py route_service`` on 127.0.0.1:<port> (a free one, or ``port`` to come
+    back where a killed one was), using ``database_url``; started, and ready when asked."""
+
+    def __init__(self, database_url: str, log_dir: Path, port: int | None = None, wait=True):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log_dir / f"route-service-{self.port}.log"
+        env = dict(os.environ, DATABASE_URL=database_url, DJANGO_CONN_MAX_AGE="60")
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "route_service",
+                    "--listen",
+                    f"127.0.0.1:{self.port}",
+                ],
+                cwd=REPO,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        if wait:
+            self.wait_ready()
+
+    def ready_status(self) -> int | None:
+        try:
+            with urllib.request.urlopen(f"{self.url}/ready", timeout=2) as resp:
+                return resp.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            return None
+
+    def wait_ready(self, timeout: float = 60) -> float:
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"route service exited:\n{self.log.read_text()[-3000:]}")
+            if self.ready_status() == 200:
+                return time.monotonic() - started
+            time.sleep(0.05)
+        raise RuntimeError(f"route service not ready:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """As a crash: SIGKILL, nothing cleaned up."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        stop(self.proc)
+
+
 class Kamailio:
     """Kamailio in the foreground with the configuration rendered by deploy/kamailio/render.py."""
 

@@ -1,0 +1,283 @@
+"""The route service: one process per host that holds the routing index and answers route
+lookups (``POST /api/v1/route/``) over kept-alive HTTP/1.1 connections (issue 16).
+
+Why a process of its own: every gunicorn worker that answers route lookups builds and
+keeps its own index (≈ 400–600 MB at 1M dialpeers, 9–13 s to build), and gunicorn's sync
+workers close the connection after every answer, so the SIP edge paid a TCP handshake and
+a new curl handle per call. The service builds **one** index per host, keeps it current
+from the change feed like any index (``routing.engine.index``), and keeps the edge's
+connections open (Kamailio's ``httpcon`` with ``keep_connections``).
+
+What it answers: exactly what the app answers. Each request becomes a WSGI environ and
+goes to ``vmgate.wsgi.application`` — the route lookup's fast path, and Django and DRF for
+everything the fast path leaves to them (refusals with field errors) — so there is one
+implementation of the lookup, its validation and its authentication. Only what the edge
+asks is served (the route lookup and ``/api/v1/me/``; 404 otherwise), plus ``GET /ready``
+(200 once the index is built).
+
+Until every tenant's index is built a lookup gets **503 at once** (``Retry-After: 1``);
+the SIP edge answers its INVITE with 503 too, never a stall. While it runs, every index is
+polled every ``index.POLL_INTERVAL`` seconds even without traffic, so an edit made
+anywhere (UI, API, admin, psql) is seen within about half a second.
+
+One thread serves every connection (asyncio); decisions take microseconds, and a Python
+process runs one at a time anyway. Run it with ``manage.py route_service``; see the
+README's production notes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import sys
+import threading
+import time
+
+from django.db import close_old_connections, connection
+
+from routing.engine import index
+from routing.engine.http import ROUTE_PATH
+from vmgate.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+MAX_HEAD = 8192
+MAX_BODY = 64 * 1024
+READY_PATH = "/ready"
+#: What the SIP edge asks: the route lookup, and (once, by deploy/kamailio/render.py) whose
+#: token it holds.
+SERVED = (ROUTE_PATH, "/api/v1/me/")
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def plain(status, text, extra=()):
+    """A small text/plain answer of the service's own (not the app's)."""
+    body = text.encode()
+    return status, [("Content-Type", "text/plain; charset=utf-8"), *extra], body
+
+
+class RouteService:
+    """The service's state: the WSGI application, the tenants to serve and readiness."""
+
+    def __init__(self, app, tenant_ids=None, host="127.0.0.1", port=8701):
+        self.app = app
+        self.tenant_ids = tenant_ids
+        self.host, self.port = host, port
+        self.ready = threading.Event()
+        self.started = time.monotonic()
+        self.ready_after = None
+        self.failed = None
+
+    # --- the index ----------------------------------------------------------------------
+
+    def build(self):
+        """Build every tenant's index (in a thread of its own: the loop answers 503 in the
+        meantime). Tenants created later are built on their first lookup."""
+        try:
+            ids = self.tenant_ids
+            if ids is None:
+                ids = list(Tenant.objects.order_by("pk").values_list("pk", flat=True))
+            for tenant_id in ids:
+                index.get_index(tenant_id)
+            self.ready_after = time.monotonic() - self.started
+            logger.info("route service ready in %.1f s (%d tenants)", self.ready_after, len(ids))
+            self.ready.set()
+        except Exception as exc:  # noqa: BLE001 - reported by /ready and the log
+            self.failed = exc
+            logger.exception("route service could not build its index")
+        finally:
+            connection.close()
+
+    def poll(self):
+        """Follow the change feed without traffic (each index polls at most every
+        POLL_INTERVAL; ``maybe_sync`` returns at once when it is not due)."""
+        if not self.ready.is_set():
+            return
+        for idx in list(index.all_indexes()):
+            try:
+                idx.maybe_sync()
+            except Exception:  # noqa: BLE001 - the database may be away a moment
+                logger.exception("route service: polling the change feed failed")
+                close_old_connections()
+
+    # --- one request --------------------------------------------------------------------
+
+    def answer(self, method, target, headers, body):
+        """``(status, headers, body)`` for one parsed request."""
+        path, _, query = target.partition("?")
+        if path == READY_PATH and method in ("GET", "HEAD"):
+            if self.ready.is_set():
+                return plain(200, "ready\n")
+            return plain(503, "starting\n" if self.failed is None else "failed\n")
+        if path not in SERVED:
+            return plain(404, "not found\n")
+        if not self.ready.is_set():
+            return plain(503, "the route service is starting\n", [("Retry-After", "1")])
+        return self.call_app(method, path, query, headers, body)
+
+    def call_app(self, method, path, query, headers, body):
+        environ = {
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": self.host,
+            "SERVER_PORT": str(self.port),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        for name, value in headers:
+            key = name.upper().replace("-", "_")
+            if key == "CONTENT_TYPE":
+                environ["CONTENT_TYPE"] = value
+            elif key != "CONTENT_LENGTH":
+                key = "HTTP_" + key
+                environ[key] = f"{environ[key]},{value}" if key in environ else value
+        started = []
+
+        def start_response(status, response_headers, exc_info=None):
+            started[:] = [int(status.split(" ", 1)[0]), list(response_headers)]
+
+        result = self.app(environ, start_response)
+        try:
+            out = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status, response_headers = started
+        response_headers = [(k, v) for k, v in response_headers if k.lower() != "content-length"]
+        return status, response_headers, out
+
+
+def render(status, headers, body, keep_alive, head=False):
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
+    lines += [f"{k}: {v}" for k, v in headers]
+    lines.append(f"Content-Length: {len(body)}")
+    if not keep_alive:
+        lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if head else body)
+
+
+class Connection(asyncio.Protocol):
+    """One client connection: HTTP/1.1 requests in order, kept alive unless asked not to."""
+
+    def __init__(self, service):
+        self.service = service
+        self.buffer = b""
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.buffer += data
+        while self.transport is not None and not self.transport.is_closing():
+            request = self.take_request()
+            if request is None:
+                return
+            self.respond(*request)
+
+    def fail(self, status, text):
+        self.transport.write(render(*plain(status, text), keep_alive=False))
+        self.transport.close()
+        self.buffer = b""
+
+    def take_request(self):
+        """The next whole request in the buffer, or None (wait for more bytes / failed)."""
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.buffer) > MAX_HEAD:
+                self.fail(431, "request head too large\n")
+            return None
+        if end > MAX_HEAD:
+            self.fail(431, "request head too large\n")
+            return None
+        try:
+            head = self.buffer[:end].decode("latin-1")
+            request_line, *header_lines = head.split("\r\n")
+            method, target, version = request_line.split(" ")
+            headers = []
+            for line in header_lines:
+                name, colon, value = line.partition(":")
+                if not colon or not name or name != name.strip():
+                    raise ValueError(line)
+                headers.append((name, value.strip()))
+            lengths = [v for k, v in headers if k.lower() == "content-length"]
+            length = int(lengths[0]) if lengths else 0
+            if len(set(lengths)) > 1 or length < 0 or not version.startswith("HTTP/1."):
+                raise ValueError("content-length or version")
+            if any(k.lower() == "transfer-encoding" for k, _ in headers):
+                raise ValueError("chunked bodies are not taken")
+        except ValueError:
+            self.fail(400, "malformed request\n")
+            return None
+        if length > MAX_BODY:
+            self.fail(413, "request body too large\n")
+            return None
+        if len(self.buffer) < end + 4 + length:
+            return None
+        body = self.buffer[end + 4 : end + 4 + length]
+        self.buffer = self.buffer[end + 4 + length :]
+        connection_header = ",".join(v for k, v in headers if k.lower() == "connection").lower()
+        keep_alive = "close" not in connection_header and (
+            version == "HTTP/1.1" or "keep-alive" in connection_header
+        )
+        return method, target, headers, body, keep_alive
+
+    def respond(self, method, target, headers, body, keep_alive):
+        try:
+            status, out_headers, out = self.service.answer(method, target, headers, body)
+        except Exception:  # noqa: BLE001 - one request's failure is not the service's
+            logger.exception("route service: request failed")
+            close_old_connections()
+            status, out_headers, out = plain(500, "internal error\n")
+        self.transport.write(render(status, out_headers, out, keep_alive, method == "HEAD"))
+        if not keep_alive:
+            self.transport.close()
+
+
+async def serve(service, *, on_ready=None, sock=None):
+    """Run the service until cancelled: listen, build the index in a thread, poll."""
+    # Django refuses database calls from a thread running an event loop unless told: here
+    # they are deliberate. The loop's thread is the only one using its connection, a lookup
+    # asks the database nothing once the index is built, and a poll (≈ 1 ms, every
+    # POLL_INTERVAL) may block the loop; that is the service's design, not an accident.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    loop = asyncio.get_running_loop()
+    if sock is not None:
+        server = await loop.create_server(lambda: Connection(service), sock=sock)
+    else:
+        server = await loop.create_server(
+            lambda: Connection(service), service.host, service.port, reuse_address=True
+        )
+    threading.Thread(target=service.build, name="route-index-build", daemon=True).start()
+    if on_ready is not None:
+        on_ready(server)
+    try:
+        while True:
+            await asyncio.sleep(index.POLL_INTERVAL)
+            service.poll()
+    finally:
+        server.close()

@@ -1,0 +1,72 @@
+"""``manage.py route_service [--listen 127.0.0.1:8701] [--tenant SLUG …]``: run the route
+service (``routing.engine.service``) in the foreground until SIGTERM/SIGINT.
+
+One per host: the SIP edge (``deploy/kamailio/render.py --api-url``) sends its lookups
+here over kept-alive connections; it answers 503 until its index is built.
+"""
+
+import asyncio
+import ipaddress
+import logging
+import signal
+
+from django.core.management.base import BaseCommand, CommandError
+
+from routing.engine.service import RouteService, serve
+from vmgate.models import Tenant
+from vmgate.wsgi import application  # the app's own WSGI stack, route fast path in front
+
+
+def listen_address(value):
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    try:
+        ipaddress.ip_address(host)
+        port = int(port)
+    except ValueError as exc:
+        raise CommandError(f"--listen: expected ADDRESS:PORT, got {value!r}") from exc
+    if not sep or not 0 < port < 65536:
+        raise CommandError(f"--listen: expected ADDRESS:PORT, got {value!r}")
+    return host, port
+
+
+class Command(BaseCommand):
+    help = "Run the route service: one routing index per host, kept-alive HTTP for the SIP edge."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--listen",
+            default="127.0.0.1:8701",
+            help="address:port to listen on (default 127.0.0.1:8701; keep it on loopback)",
+        )
+        parser.add_argument(
+            "--tenant",
+            action="append",
+            metavar="SLUG",
+            help="build only these tenants' indexes before answering (default: all)",
+        )
+
+    def handle(self, *args, listen, tenant=None, **options):
+        host, port = listen_address(listen)
+        tenant_ids = None
+        if tenant:
+            found = dict(Tenant.objects.filter(slug__in=tenant).values_list("slug", "pk"))
+            missing = sorted(set(tenant) - set(found))
+            if missing:
+                raise CommandError(f"No tenant with slug {', '.join(missing)}.", returncode=2)
+            tenant_ids = [found[slug] for slug in tenant]
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        service = RouteService(application, tenant_ids, host, port)
+        self.stdout.write(f"route service listening on {host}:{port}")
+        self.stdout.flush()
+        asyncio.run(self.run(service))
+
+    async def run(self, service):
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await serve(service)
+        except asyncio.CancelledError:
+            pass

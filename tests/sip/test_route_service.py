@@ -1,0 +1,242 @@
+"""The route service (issue 16): one process per host holding the routing index, answering
+the SIP edge over kept-alive connections — the same answers as the app, edits seen within a
+second, 503 (never a stall) while it starts or after it died."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import socket
+import subprocess
+import time
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from dialpeers.models import Dialpeer
+from routing.engine.service import RouteService
+from tests.factories import MembershipFactory
+from tests.sip.conftest import TECH, database_url
+from tests.sip.edge import sipp
+
+pytestmark = [pytest.mark.sip, pytest.mark.django_db(transaction=True)]
+
+ROUTE = "/api/v1/route/"
+
+
+def post(conn, body, token, path=ROUTE + "?format=rtjson", auth=None):
+    """POST on a kept-alive http.client connection; (status, content type, body)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    conn.request(
+        "POST",
+        path,
+        body=raw,
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": auth or f"Token {token}",
+        },
+    )
+    resp = conn.getresponse()
+    return resp.status, resp.getheader("Content-Type"), resp.read()
+
+
+def without_time(answer):
+    """The answer with the decision's "at" (now, to the microsecond) taken out."""
+    status, content_type, body = answer
+    if status == 200 and b'"at":"' in body:
+        start = body.index(b'"at":"')
+        body = body[:start] + body[body.index(b'"', start + 6) + 2 :]
+    return status, content_type, body
+
+
+def connect(url):
+    host, port = url.removeprefix("http://").split(":")
+    return http.client.HTTPConnection(host, int(port), timeout=5)
+
+
+def test_the_edge_routes_through_the_route_service(route_service, start_edge, carrier, sip_dir):
+    edge = start_edge(api_url=route_service.service.url)
+    edge.wait_authorized()
+    answers = []
+    for _ in range(3):  # the same kept-alive connection of the edge's workers, again and again
+        run = sipp(edge.port, "invite.xml", sip_dir, number=TECH + "37412345")
+        answers.append(run.answer)
+    for answer in answers:
+        assert (answer.code, answer.reason_phrase) == (302, "Moved Temporarily")
+        assert [c.split(">")[0] for c in answer.all("Contact")] == [
+            "<sip:37412345@10.8.0.12:5060",
+            "<sip:37412345@10.8.0.13:5070",
+        ]
+        assert answer.one("X-VMGate-Dialpeer") == str(carrier.dp_am.pk)
+
+
+def test_the_service_answers_what_the_app_answers(route_service, route_app, api_token, carrier):
+    """The same requests to gunicorn and to the service: the same status and bytes, refusals
+    (DRF's field errors) included; the service's connection stays open throughout."""
+    other = MembershipFactory(role="operator").tenant
+    requests = [
+        ({"called_number": TECH + "37412345", "source_ip": "127.0.0.1"}, None, None),
+        ({"called_number": TECH + "3912345", "trunk": carrier.trunk.pk}, None, ROUTE),
+        (
+            {"called_number": TECH + "37412345", "trunk": carrier.trunk.pk, "explain": True},
+            None,
+            ROUTE,
+        ),
+        ({"called_number": "4412345", "source_ip": "192.0.2.1"}, None, None),
+        ({"called_number": "1" * 65, "source_ip": "127.0.0.1"}, None, None),
+        ({"called_number": "374", "source_ip": "127.0.0.1", "trunk": 1}, None, None),
+        (b'{"called_number": ', None, None),
+        ({"called_number": "374", "source_ip": "127.0.0.1"}, "Token wrong-token-123", None),
+        (
+            {"called_number": TECH + "37412345", "source_ip": "127.0.0.1"},
+            "Basic " + base64.b64encode(b"edge:" + api_token.encode()).decode(),
+            None,
+        ),
+        ({"called_number": "374", "trunk": other.pk}, None, None),
+    ]
+    app, service = connect(route_app.url), connect(route_service.service.url)
+    kept = None
+    for body, auth, path in requests:
+        path = path or ROUTE + "?format=rtjson"
+        expected = without_time(post(app, body, api_token, path, auth))
+        app.close()  # gunicorn's sync workers close it anyway
+        got = without_time(post(service, body, api_token, path, auth))
+        assert got == expected, body
+        kept = kept or service.sock
+        assert service.sock is kept, "the service closed a kept-alive connection"
+    statuses = [
+        post(service, b, api_token, p or ROUTE + "?format=rtjson", a)[0] for b, a, p in requests
+    ]
+    assert statuses == [200, 200, 200, 200, 400, 400, 400, 401, 200, 400]
+
+
+def route_of(conn, token, number=TECH + "37412345"):
+    status, _, body = post(conn, {"called_number": number, "source_ip": "127.0.0.1"}, token, ROUTE)
+    assert status == 200, body
+    return json.loads(body)
+
+
+def wait_for(conn, token, predicate, timeout=1.0):
+    """Seconds until the service's decision satisfies ``predicate`` (fails after timeout)."""
+    started = time.monotonic()
+    while True:
+        decision = route_of(conn, token)
+        if predicate(decision):
+            return time.monotonic() - started
+        assert time.monotonic() - started < timeout, decision
+        time.sleep(0.02)
+
+
+def test_edits_from_the_ui_the_api_and_psql_reach_the_service_within_a_second(
+    route_service, route_app, api_token, carrier, sip_operator
+):
+    conn = connect(route_service.service.url)
+    assert route_of(conn, api_token)["dialpeer"]["id"] == carrier.dp_am.pk
+    first = lambda d: d["targets"][0]["client"]["name"]  # noqa: E731
+
+    # the UI: the dialpeers list's bulk action deactivates the dialpeer
+    browser = Client()
+    browser.force_login(sip_operator)
+    response = browser.post(
+        reverse("dialpeers:dialpeer_bulk"), {"action": "deactivate", "pk": [carrier.dp_am.pk]}
+    )
+    assert response.status_code in (200, 302)
+    assert not Dialpeer.objects.get(pk=carrier.dp_am.pk).is_active
+    waited_ui = wait_for(conn, api_token, lambda d: d["reason"] == "no_route")
+    Dialpeer.objects.filter(pk=carrier.dp_am.pk).update(is_active=True)
+    wait_for(conn, api_token, lambda d: d["outcome"] == "routed")
+    assert first(route_of(conn, api_token)) == "gw-am-1"
+
+    # the API (through gunicorn): the least loaded client takes calls
+    api = connect(route_app.url)
+    api.request(
+        "PATCH",
+        f"/api/v1/clients/{carrier.gw1.pk}/",
+        body=json.dumps({"active_calls": 9}),
+        headers={"Content-Type": "application/json", "Authorization": f"Token {api_token}"},
+    )
+    assert api.getresponse().status == 200
+    waited_api = wait_for(conn, api_token, lambda d: first(d) == "gw-am-2")
+
+    # psql, behind the app's back
+    subprocess.run(
+        [
+            "psql",
+            database_url_of_test_db(),
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            f"UPDATE routing_vmgateclient SET active_calls = 0 WHERE id = {carrier.gw1.pk}",
+        ],
+        check=True,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+    )
+    waited_psql = wait_for(conn, api_token, lambda d: first(d) == "gw-am-1")
+    assert max(waited_ui, waited_api, waited_psql) < 1.0
+
+
+def database_url_of_test_db():
+    from django.db import connection
+
+    return database_url(connection.settings_dict)
+
+
+def test_a_dead_route_service_is_answered_503_until_it_is_back(
+    route_service, start_edge, carrier, sip_dir, api_token
+):
+    edge = start_edge(api_url=route_service.service.url)
+    edge.wait_authorized()
+    assert sipp(edge.port, "invite.xml", sip_dir, number=TECH + "37412345").answer.code == 302
+    route_service.service.kill()
+    started = time.monotonic()
+    answer = sipp(edge.port, "invite.xml", sip_dir, number=TECH + "37412345").answer
+    assert answer.code == 503 and time.monotonic() - started < 2.0
+    service = route_service.restart(wait=False)
+    service.wait_ready()
+    assert sipp(edge.port, "invite.xml", sip_dir, number=TECH + "37412345").answer.code == 302
+
+
+def test_before_its_index_is_built_the_service_answers_503_at_once(tenant):
+    service = RouteService(app=None, tenant_ids=[tenant.pk])
+    status, headers, body = service.answer("POST", ROUTE, [], b"{}")
+    assert status == 503 and ("Retry-After", "1") in headers
+    assert service.answer("GET", "/ready", [], b"")[0] == 503
+    assert service.answer("GET", "/admin/", [], b"")[0] == 404
+    service.build()
+    assert service.answer("GET", "/ready", [], b"")[0] == 200 and service.ready_after < 5
+
+
+RAW_CASES = [
+    (b"garbage\r\n\r\n", 400),
+    (b"POST /api/v1/route/ HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400),
+    (b"POST /api/v1/route/ HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
+    (b"POST /api/v1/route/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+    (b"POST /api/v1/route/ HTTP/1.1\r\nContent-Length: 999999\r\n\r\n", 413),
+    (b"GET / HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n", 431),
+    (b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+    (b"GET /ready HTTP/2.0\r\n\r\n", 400),
+    (b"GET /ready HTTP/1.1\r\n bad-continuation\r\n\r\n", 400),
+]
+
+
+@pytest.mark.parametrize("raw,status", RAW_CASES)
+def test_malformed_requests_get_a_clear_status_and_the_service_lives_on(route_service, raw, status):
+    with socket.create_connection(("127.0.0.1", route_service.service.port), timeout=5) as sock:
+        sock.sendall(raw)
+        reply = sock.recv(65536)
+    assert reply.startswith(f"HTTP/1.1 {status} ".encode()), reply[:200]
+    assert route_service.service.ready_status() == 200
+
+
+def test_two_requests_in_one_packet_get_two_answers_in_order(route_service):
+    with socket.create_connection(("127.0.0.1", route_service.service.port), timeout=5) as sock:
+        sock.sendall(b"GET /ready HTTP/1.1\r\n\r\nGET /nowhere HTTP/1.1\r\n\r\n")
+        reply = b""
+        while reply.count(b"HTTP/1.1 ") < 2:
+            chunk = sock.recv(65536)
+            assert chunk, reply
+            reply += chunk
+    assert reply.index(b"HTTP/1.1 200") < reply.index(b"HTTP/1.1 404")
