@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SIP edge benchmark (bench/README.md, "SIP edge"): sipp → Kamailio (deploy/kamailio) → route
-# API (gunicorn) → PostgreSQL with the 1M-dialpeer data set (Kamailio also reads the
+# API (the route service, or gunicorn with SIP_BENCH_ROUTE_API=gunicorn) → PostgreSQL with
+# the 1M-dialpeer data set (Kamailio also reads the
 # authorized networks and max_cps from it, every 2 s). sipp sends INVITEs at a fixed
 # rate for SIP_BENCH_DURATION seconds per step, stepping the rate up; every call must get a
 # 302 (bench/sip_invite_302.xml: anything else is an unexpected message = a failed call).
@@ -28,6 +29,9 @@ RATES=${SIP_BENCH_RATES:-"100 200 300 400 500 600 800 1000"}
 DURATION=${SIP_BENCH_DURATION:-30}
 # The static-302 baseline's steps, run first in the same run ("" to skip it).
 BASELINE_RATES=${SIP_BENCH_BASELINE_RATES-"2000 4000 6000 8000 10000 12000 14000 16000"}
+# Who answers the edge's route lookups: "service" (manage.py route_service, one index,
+# kept-alive connections; the default since issue 16) or "gunicorn" (the app's workers).
+ROUTE_API=${SIP_BENCH_ROUTE_API:-service}
 WORKERS=${SIP_BENCH_GUNICORN_WORKERS:-4}
 CHILDREN=${SIP_BENCH_KAMAILIO_CHILDREN:-16}
 # Kamailio shared memory (MB): it holds every transaction for its 4 s wait timer; the
@@ -44,12 +48,25 @@ echo "== preparing $DB (trunk, token, routed numbers)"
 
 HTTP_PORT=$(free_port tcp)
 SIP_PORT=$(free_port udp)
-echo "== gunicorn ($WORKERS workers) on 127.0.0.1:$HTTP_PORT"
-DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
-  "$PY" -m gunicorn vmgate.wsgi -b "127.0.0.1:$HTTP_PORT" -w "$WORKERS" --timeout 600 \
-  >"$OUT/gunicorn.log" 2>&1 </dev/null &
-pids+=($!)
-GUNICORN_PID=$!
+if [ "$ROUTE_API" = service ]; then
+  echo "== route service (manage.py route_service) on 127.0.0.1:$HTTP_PORT"
+  START=$(date +%s.%N)
+  DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
+    "$PY" manage.py route_service --listen "127.0.0.1:$HTTP_PORT" --tenant bench \
+    >"$OUT/route-service.log" 2>&1 </dev/null &
+  pids+=($!)
+  API_PID=$!
+  WORKERS=1
+  until curl -sf "http://127.0.0.1:$HTTP_PORT/ready" >/dev/null; do sleep 0.05; done
+  echo "== route service ready after $(echo "$(date +%s.%N) - $START" | bc) s" | tee -a "$OUT/report.txt"
+else
+  echo "== gunicorn ($WORKERS workers) on 127.0.0.1:$HTTP_PORT"
+  DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
+    "$PY" -m gunicorn vmgate.wsgi -b "127.0.0.1:$HTTP_PORT" -w "$WORKERS" --timeout 600 \
+    >"$OUT/gunicorn.log" 2>&1 </dev/null &
+  pids+=($!)
+  API_PID=$!
+fi
 
 TOKEN=$(head -n1 "$OUT/token")
 NUMBER=$(sed -n 2p "$OUT/numbers.csv" | tr -d ';')
@@ -78,8 +95,12 @@ for round in $(seq 1 20); do
   [ "$slow" = 0 ] && break
 done
 # the proof: every worker holds its index (RSS of each, in MB)
-echo "== gunicorn workers' RSS MB after warm-up: $(for pid in $(cat /proc/$GUNICORN_PID/task/$GUNICORN_PID/children); do
-  awk '/^VmRSS:/ { printf "%d ", $2 / 1024 }' /proc/$pid/status; done)" | tee -a "$OUT/report.txt"
+if [ "$ROUTE_API" = service ]; then
+  echo "== route service RSS MB after warm-up: $(awk '/^VmRSS:/ { printf "%d", $2 / 1024 }' /proc/$API_PID/status)" | tee -a "$OUT/report.txt"
+else
+  echo "== gunicorn workers' RSS MB after warm-up: $(for pid in $(cat /proc/$API_PID/task/$API_PID/children); do
+    awk '/^VmRSS:/ { printf "%d ", $2 / 1024 }' /proc/$pid/status; done)" | tee -a "$OUT/report.txt"
+fi
 
 echo "== kamailio ($CHILDREN children) on udp:127.0.0.1:$SIP_PORT"
 "$PY" deploy/kamailio/render.py "$OUT/kamailio" --listen "127.0.0.1:$SIP_PORT" \
@@ -92,11 +113,11 @@ KAMAILIO_PID=$!
 wait_udp "$SIP_PORT" 10 || true
 sleep 0.5
 
-cpu_snapshot() { # → "gunicorn kamailio pg:<pid>=<s>..." CPU seconds so far: the process
+cpu_snapshot() { # → "api kamailio pg:<pid>=<s>..." CPU seconds so far: the process
   # trees, and each PostgreSQL backend serving the bench database (only backends alive at
   # both ends of a step are counted). The machine is shared, so CPU per call says more than
   # wall-clock rates.
-  "$PY" - "$GUNICORN_PID" "$KAMAILIO_PID" "$DB" <<'EOF'
+  "$PY" - "$API_PID" "$KAMAILIO_PID" "$DB" <<'EOF'
 import os, subprocess, sys
 tick = os.sysconf("SC_CLK_TCK")
 def cpu(pid):
@@ -167,7 +188,7 @@ print(f"{rate:>5} cps  calls {calls:>6}  ok {ok:>6}  failed {failed:>5}  unexpec
       f"  {'clean' if clean else 'NOT CLEAN: ' + '; '.join(why)}")
 if calls:
     per = [(a - b) * 1000 / calls for a, b in zip(after, before)] + [sipp_cpu * 1000 / calls]
-    print(f"        CPU ms per call: gunicorn {per[0]:.2f}  kamailio {per[1]:.2f}"
+    print(f"        CPU ms per call: route API {per[0]:.2f}  kamailio {per[1]:.2f}"
           f"  postgres {per[2]:.2f}  sipp {per[3]:.2f}  (total {sum(per):.2f})"
           f"  load {open('/proc/loadavg').read().split()[0]}")
 sys.exit(0 if clean else 1)
@@ -214,14 +235,14 @@ if [ -n "$BASELINE_RATES" ]; then
   pids+=($STATIC_PID)
   wait_udp "$BASE_PORT" 10 || true
   sleep 0.5
-  # its CPU is reported in the kamailio column (gunicorn: none)
-  EDGE_KAMAILIO_PID=$KAMAILIO_PID EDGE_GUNICORN_PID=$GUNICORN_PID
-  KAMAILIO_PID=$STATIC_PID GUNICORN_PID=0
+  # its CPU is reported in the kamailio column (route API: none)
+  EDGE_KAMAILIO_PID=$KAMAILIO_PID EDGE_API_PID=$API_PID
+  KAMAILIO_PID=$STATIC_PID API_PID=0
   run_steps baseline "$BASE_PORT" "$BASELINE_RATES"
   baseline_best=$best
   kill "$STATIC_PID" 2>/dev/null || true
   wait "$STATIC_PID" 2>/dev/null || true
-  KAMAILIO_PID=$EDGE_KAMAILIO_PID GUNICORN_PID=$EDGE_GUNICORN_PID
+  KAMAILIO_PID=$EDGE_KAMAILIO_PID API_PID=$EDGE_API_PID
 fi
 
 {

@@ -19,7 +19,8 @@ What it answers here: exactly the requests :func:`fast_answer` recognises as pla
 POST to an allowed ``Host`` (ALLOWED_HOSTS, as Django checks it), query string empty / ``format=json`` / ``format=rtjson``, a JSON body (at most
 4 KiB, ``Content-Type: application/json``) that :func:`quick_lookup` accepts,
 an ``Accept`` that DRF would answer with plain JSON, and a valid ``Authorization: Token``
-of a tenant login (any role: a lookup only reads). It calls the same pieces the DRF view
+(or the token as Basic password, as the SIP edge sends it) of a tenant login (any role: a
+lookup only reads). It calls the same pieces the DRF view
 calls (the token authentication, ``quick_lookup``, ``engine.route_call``, ``as_dict`` /
 ``rtjson_document``) and renders the JSON the way DRF's JSONRenderer does (compact, UTF-8),
 with the same security headers.
@@ -436,7 +437,7 @@ def read_plain_request(environ):
         return None
     if environ.get("HTTP_ACCEPT", "") not in PLAIN_ACCEPT:
         return None
-    if not environ.get("HTTP_AUTHORIZATION", "").startswith("Token "):
+    if not environ.get("HTTP_AUTHORIZATION", "").startswith(("Token ", "Basic ")):
         return None
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)

@@ -9,9 +9,10 @@ from the change feed like any index (``routing.engine.index``), and keeps the ed
 connections open (Kamailio's ``httpcon`` with ``keep_connections``).
 
 What it answers: exactly what the app answers. Each request becomes a WSGI environ and
-goes to ``vmgate.wsgi.application`` — the route lookup's fast path, and Django and DRF for
-everything the fast path leaves to them (refusals with field errors) — so there is one
-implementation of the lookup, its validation and its authentication. Only what the edge
+goes to the route lookup's fast path (``routing.engine.http.fast_answer``, as in
+``vmgate.wsgi``), and to the Django application for everything the fast path leaves to it
+(refusals with field errors) — so there is one implementation of the lookup, its
+validation and its authentication. Only what the edge
 asks is served (the route lookup and ``/api/v1/me/``; 404 otherwise), plus ``GET /ready``
 (200 once the index is built).
 
@@ -38,7 +39,7 @@ import time
 from django.db import close_old_connections, connection
 
 from routing.engine import index
-from routing.engine.http import ROUTE_PATH
+from routing.engine.http import HEADERS, ROUTE_PATH, fast_answer
 from vmgate.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ def plain(status, text, extra=()):
 
 
 class RouteService:
-    """The service's state: the WSGI application, the tenants to serve and readiness."""
+    """The service's state: the Django WSGI application (what the fast path leaves to
+    it), the tenants to serve and readiness."""
 
     def __init__(self, app, tenant_ids=None, host="127.0.0.1", port=8701):
         self.app = app
@@ -155,6 +157,13 @@ class RouteService:
             elif key != "CONTENT_LENGTH":
                 key = "HTTP_" + key
                 environ[key] = f"{environ[key]},{value}" if key in environ else value
+        try:
+            fast = fast_answer(environ)
+        except Exception:  # noqa: BLE001 - Django answers (and logs) it as for any request
+            logger.debug("route fast path fell back", exc_info=True)
+            fast = None
+        if fast is not None:
+            return 200, HEADERS, fast
         started = []
 
         def start_response(status, response_headers, exc_info=None):

@@ -1,5 +1,6 @@
 """Token authentication, the API tokens page, create_api_token, sessions with CSRF."""
 
+import base64
 import io
 
 import pytest
@@ -37,9 +38,34 @@ def test_a_token_authenticates_as_its_user_and_tenant(operator, tenant):
     assert APIToken.objects.get(name="edge").last_used_at is not None
 
 
+def test_the_key_is_also_taken_as_the_password_of_basic_authentication(operator, tenant):
+    """For the SIP edge: Kamailio's kept-alive named connections send no custom header."""
+    _, key = APIToken.issue(operator, "edge")
+    client = APIClient()
+    credentials = base64.b64encode(f"any-name:{key}".encode()).decode()
+    client.credentials(HTTP_AUTHORIZATION=f"Basic {credentials}")
+    assert client.get(reverse("api:me")).json()["tenant_id"] == tenant.pk
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
 @pytest.mark.parametrize(
     "header",
-    ["Token", "Token a b", "Bearer xyz", "Token " + "x" * 500, "Token abc\x00"],
+    [
+        "Token",
+        "Token a b",
+        "Bearer xyz",
+        "Token " + "x" * 500,
+        "Token abc\x00",
+        "Basic",
+        "Basic !!!not-base64",
+        "Basic " + b64("no-colon"),
+        "Basic " + b64("name:"),
+        "Basic " + b64("name:wrong-key-1234"),
+        "Basic " + base64.b64encode(b"name:\xff\xfe").decode(),
+    ],
 )
 def test_malformed_or_unknown_credentials_are_401(anon_api, tenant, header):
     anon_api.credentials(HTTP_AUTHORIZATION=header)

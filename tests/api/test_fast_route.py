@@ -1,6 +1,7 @@
 """The route lookup's WSGI fast path (routing.engine.http) answers the same bytes as the DRF
 view for the plain requests it takes, and hands every other request to Django untouched."""
 
+import base64
 import io
 import json
 import re
@@ -170,6 +171,20 @@ def test_by_trunk_and_for_each_rejection_reason(operator, world):
     fast, passed_on, plain = both(body, key=key)
     assert passed_on == 0 and same_bytes(fast["body"], plain["body"])
     assert json.loads(fast["body"])["reason"] == "customer_blocked"
+
+
+def test_the_token_as_basic_password_is_answered_here_as_a_token_is(operator, world):
+    """The SIP edge's kept-alive named connection sends the token as HTTP Basic password."""
+    key = key_for(operator)
+    basic = "Basic " + base64.b64encode(f"edge:{key}".encode()).decode()
+    fast, passed_on, plain = both(
+        PLAIN, headers={"HTTP_AUTHORIZATION": basic}, query="format=rtjson"
+    )
+    assert passed_on == 0 and fast["status"] == plain["status"] == 200
+    assert same_bytes(fast["body"], plain["body"])
+    wrong = "Basic " + base64.b64encode(b"edge:not-the-key").decode()
+    fast, passed_on, plain = both(PLAIN, headers={"HTTP_AUTHORIZATION": wrong})
+    assert passed_on == 1 and fast["status"] == plain["status"] == 401
 
 
 def test_a_viewer_token_may_look_up_here_too(viewer, world):

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from routing.engine.service import RouteService, serve
 from vmgate.models import Tenant
-from vmgate.wsgi import application  # the app's own WSGI stack, route fast path in front
+from vmgate.wsgi import application  # the app's WSGI stack: the route fast path, then Django
 
 
 def listen_address(value):
@@ -56,7 +56,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No tenant with slug {', '.join(missing)}.", returncode=2)
             tenant_ids = [found[slug] for slug in tenant]
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-        service = RouteService(application, tenant_ids, host, port)
+        # the service runs the fast path itself, then Django (application.app) for the rest
+        service = RouteService(application.app, tenant_ids, host, port)
         self.stdout.write(f"route service listening on {host}:{port}")
         self.stdout.flush()
         asyncio.run(self.run(service))
