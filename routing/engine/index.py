@@ -50,7 +50,7 @@ from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
 from dialpeers.models import Dialpeer
 from routing.engine import refs as E
 from routing.engine.feed import TABLE as CHANGE_TABLE
-from routing.engine.steps import links_at, ranked
+from routing.engine.steps import links_at, network_by_weight, ranked
 from routing.models import RoutingTarget, SimSlot, VMGateClient
 
 #: Seconds between polls of the change log when this process did not write.
@@ -166,6 +166,7 @@ class TenantIndex:
         self.slots = {}
         self.client_slots = {}
         self.network_clients = {}
+        self.network_order = {}  # network id → its ready clients in weight order (lazy)
         self.specs = {}  # rule id → its TargetSpecs (a lone one bare), in (priority, id) order
         # change-log position
         self.xmin = 0
@@ -613,6 +614,7 @@ class TenantIndex:
                 for slot in slots.get(client_id, ()):
                     self.slots[slot.id] = slot
                     self.client_slots.setdefault(client_id, set()).add(slot.id)
+            self.network_order = {}  # after the change: no reader caches a half-made state
         if rules or targets:
             self._load_specs(set(rules) | targets)
         if rules:
@@ -719,6 +721,17 @@ class TenantIndex:
             out.append(E.SkippedTarget(s.target_id, s.kind, name, s.reason))
         return out
 
+    def network_by_weight(self, network_id):
+        """The network's ready clients in step 8's weight order, kept until a client
+        changes (one entry per network used: the data's size, not the traffic's)."""
+        cache = self.network_order  # replaced (not cleared) after a client change
+        found = cache.get(network_id)
+        if found is None:
+            clients = self.clients
+            members = [clients[c] for c in self.network_clients.get(network_id, ()) if c in clients]
+            found = cache[network_id] = network_by_weight(members)
+        return found
+
     def trunk(self, trunk_id):
         """The trunk's snapshot, or None (after one poll: created a moment ago elsewhere?)."""
         trunk = self.trunks.get(trunk_id)
@@ -822,8 +835,6 @@ def _group_specs(rows):
         if specs.__class__ is tuple:
             found[rule_id] = tuple(sorted(specs, key=lambda t: (t.priority, t.id)))
     return found
-
-
 
 
 def _intern(s):

@@ -47,6 +47,7 @@ from routing.engine.refs import (
     RuleRef,
     SkippedTarget,
     Step,
+    TargetSpec,
     iso_utc,
 )
 
@@ -383,6 +384,27 @@ def _spec_order(t):
     return (t.priority, t.id)
 
 
+def weight_order(entry):
+    """Step 8 by weight: least ``active_calls`` first, ties → higher weight, then client id
+    (then target order). ``entry`` is ``(spec, client, …)``."""
+    t, client = entry[0], entry[1]
+    return (client.active_calls, -t.weight, client.id, t.priority, t.id)
+
+
+_ONE_TARGET = TargetSpec(0, "network", 0)
+
+
+def network_by_weight(clients):
+    """The ready clients of one network target in step 8's weight order (every entry shares
+    the target, so the order is the clients')."""
+    return tuple(
+        sorted(
+            (c for c in clients if c.status == READY),
+            key=lambda c: weight_order((_ONE_TARGET, c)),
+        )
+    )
+
+
 def order_targets(assignment, entries, rotation=None):
     """Order usable entries (SPEC §5 step 8) and drop repeated clients.
 
@@ -403,10 +425,7 @@ def order_targets(assignment, entries, rotation=None):
             k = rotation(prio, len(level)) % len(level) if rotation and len(level) > 1 else 0
             ranked.extend(level[k:] + level[:k] if k else level)
     else:
-        ranked = sorted(
-            entries,
-            key=lambda e: (e[1].active_calls, -e[0].weight, e[1].id, e[0].priority, e[0].id),
-        )
+        ranked = sorted(entries, key=weight_order)
     ordered, dupes, placed = [], [], {}
     for t, client, _, target in ranked:
         if client.id in placed:
@@ -450,7 +469,19 @@ round_robin = RoundRobin()
 
 def rule_targets(source, detail, rotation, skipped_too=False):
     """Step 8 for a rule: ``(ordered targets, skipped)``, from the rule's targets and the
-    clients' state as the index holds them now (nothing is kept between calls)."""
+    clients' state as the index holds them now (nothing is kept per rule between calls).
+
+    A live decision for a rule whose one target is a network, by weight, takes the
+    network's ready clients already in weight order (``source.network_by_weight``: kept
+    per network until a client changes, so its size is the data's, not the traffic's);
+    the explanation, which also lists what was skipped, expands the same target in full
+    (tests/routing/test_route_explain.py compares the two)."""
+    specs = detail.specs
+    if not skipped_too and len(specs) == 1 and detail.ref.assignment != PRIORITY:
+        t = specs[0]
+        if t.kind == "network" and t.is_active:
+            clients = source.network_by_weight(t.ref_id)
+            return [RouteTarget(c, None, t.id, t.kind, t.priority, t.weight) for c in clients], None
     entries, skipped = expand_targets(
         detail.specs, source.clients, source.slots, source.network_clients, skipped_too
     )
