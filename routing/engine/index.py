@@ -38,11 +38,15 @@ from __future__ import annotations
 
 import gc
 import ipaddress
+import logging
+import os
+import pickle
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from django.db import connection
 
@@ -52,6 +56,8 @@ from routing.engine import refs as E
 from routing.engine.feed import TABLE as CHANGE_TABLE
 from routing.engine.steps import links_at, network_by_weight, ranked
 from routing.models import RoutingTarget, SimSlot, VMGateClient
+
+logger = logging.getLogger(__name__)
 
 #: Seconds between polls of the change log when this process did not write.
 POLL_INTERVAL = 0.5
@@ -105,6 +111,12 @@ def reset():
     with _indexes_lock:
         _indexes.clear()
         _ids.clear()  # the shared id objects of the indexes just dropped
+
+
+def install(idx):
+    """Register an index built elsewhere (the route service builds from a snapshot)."""
+    with _indexes_lock:
+        _indexes[idx.tenant_id] = idx
 
 
 def all_indexes():
@@ -185,8 +197,10 @@ class TenantIndex:
 
     # --- building ------------------------------------------------------------------------
 
-    def build(self):
-        """Load everything ranking needs for the tenant (the cold start).
+    def build(self, snapshot=None):
+        """Load everything ranking needs for the tenant (the cold start): from the database,
+        or from ``snapshot`` (a file written by :func:`write_snapshot`, already checked by
+        :func:`read_snapshot`), whose change-log position the next poll continues from.
 
         The garbage collector is off meanwhile: a build allocates millions of objects and no
         cycles, and the collections those allocations set off cost ~40 % of a 1M build's CPU
@@ -194,67 +208,90 @@ class TenantIndex:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self._build()
+            with self.lock:
+                self._clear()
+                self.builds += 1
+                if snapshot is None:
+                    self._mark_position()
+                    self._build_from(self.db_rows())
+                else:
+                    self._restore_position(snapshot.position)
+                    self._build_from(snapshot.rows())
         finally:
             if collecting:
                 gc.enable()
 
-    def _build(self):
-        with self.lock:
-            self._clear()
-            self.builds += 1
-            self._mark_position()
-            tid = self.tenant_id
-            for row in Trunk.objects.filter(tenant_id=tid).values_list(*_TRUNK_FIELDS):
-                self.trunks[row[0]] = _trunk_ref(row)
-            for c in Customer.objects.filter(tenant_id=tid).values_list(*_CUSTOMER_FIELDS):
-                self.customers[c[0]] = E.CustomerRef(*c)
-            for trunk_id, network in TrunkNetwork.objects.filter(trunk__tenant_id=tid).values_list(
+    def db_rows(self):
+        """``kind → rows`` from the database, lazily (each is read when the build gets to
+        it, the large ones through a server-side cursor), in :data:`ROW_KINDS` order."""
+        tid = self.tenant_id
+        return {
+            "trunks": Trunk.objects.filter(tenant_id=tid).values_list(*_TRUNK_FIELDS),
+            "customers": Customer.objects.filter(tenant_id=tid).values_list(*_CUSTOMER_FIELDS),
+            "trunknets": TrunkNetwork.objects.filter(trunk__tenant_id=tid).values_list(
                 "trunk_id", "network"
-            ):
-                self._add_network(trunk_id, network)
-            self._refresh_net_lengths()
-            for p in RatePlan.objects.filter(tenant_id=tid).values_list(
-                "id", "name", "currency", "status"
-            ):
-                self.plans[p[0]] = PlanEntry(*p)
-            rates = {}
-            for r in (
-                Rate.objects.filter(rate_plan__tenant_id=tid)
-                .values_list(*_RATE_FIELDS)
-                .iterator(chunk_size=20_000)
-            ):
-                rates.setdefault(r[1], []).append(r)
-            for plan_id, rows in rates.items():
-                plan = self.plans.get(plan_id)
-                if plan is not None:
-                    self._set_plan_rates(plan, rows)
-            for c in VMGateClient.objects.filter(tenant_id=tid).values_list(*_CLIENT_FIELDS):
-                self._set_client(E.ClientRef(*c))
-            for s in SimSlot.objects.filter(client__tenant_id=tid).values_list(*_SLOT_FIELDS):
-                self.slots[s[0]] = E.SlotRef(*s)
-                self.client_slots.setdefault(s[1], set()).add(s[0])
-            for ids in self.network_clients.values():
-                ids.sort()
-            self._load_routes(None)
-            self._load_specs(None)
+            ),
+            "plans": RatePlan.objects.filter(tenant_id=tid).values_list(*_PLAN_FIELDS),
+            "rates": Rate.objects.filter(rate_plan__tenant_id=tid)
+            .values_list(*_RATE_FIELDS)
+            .iterator(chunk_size=20_000),
+            "clients": VMGateClient.objects.filter(tenant_id=tid).values_list(*_CLIENT_FIELDS),
+            "slots": SimSlot.objects.filter(client__tenant_id=tid).values_list(*_SLOT_FIELDS),
+            "links": self._link_rows(None).iterator(chunk_size=50_000),
+            "targets": RoutingTarget.objects.filter(rule__tenant_id=tid)
+            .order_by()
+            .values_list(*_TARGET_FIELDS)
+            .iterator(chunk_size=50_000),
+        }
+
+    def _build_from(self, rows):
+        for row in rows["trunks"]:
+            self.trunks[row[0]] = _trunk_ref(row)
+        for c in rows["customers"]:
+            self.customers[c[0]] = E.CustomerRef(*c)
+        for trunk_id, network in rows["trunknets"]:
+            self._add_network(trunk_id, network)
+        self._refresh_net_lengths()
+        for p in rows["plans"]:
+            self.plans[p[0]] = PlanEntry(*p)
+        rates = {}
+        for r in rows["rates"]:
+            rates.setdefault(r[1], []).append(r)
+        for plan_id, plan_rates in rates.items():
+            plan = self.plans.get(plan_id)
+            if plan is not None:
+                self._set_plan_rates(plan, plan_rates)
+        for c in rows["clients"]:
+            self._set_client(E.ClientRef(*c))
+        for s in rows["slots"]:
+            self.slots[s[0]] = E.SlotRef(*s)
+            self.client_slots.setdefault(s[1], set()).add(s[0])
+        for ids in self.network_clients.values():
+            ids.sort()
+        found = self._links(rows["links"])
+        self.routes = {t: (table, _lengths(table)) for t, table in found.items()}
+        self.specs = _group_specs(rows["targets"])
         if sum(len(table) for table, _ in self.routes.values()) > FREEZE_ABOVE:
             # A large index lives as long as the process: keep its objects out of every
             # future garbage collection (DESIGN.md "Performance shape").
             gc.freeze()
 
-    def _load_routes(self, trunk_ids, codes=None):
-        """(Re)load the links of every trunk (None), or of ``trunk_ids`` (optionally only
-        ``codes`` of them): every dialpeer, whatever its state or its rule's — the steps
-        judge them. Returns ``{trunk: {code: links}}`` for what was read."""
+    def _link_rows(self, trunk_ids, codes=None):
+        """The dialpeers of every trunk (None), or of ``trunk_ids`` (optionally only ``codes``
+        of them): every dialpeer, whatever its state or its rule's — the steps judge them."""
         qs = Dialpeer.objects.filter(tenant_id=self.tenant_id)
         if trunk_ids is not None:
             qs = qs.filter(trunk_id__in=list(trunk_ids))
         if codes is not None:
             qs = qs.filter(rule__code__in=list(codes))
-        rows = qs.order_by().values_list("trunk_id", *E.LINK_SOURCE)
-        if trunk_ids is None:
-            rows = rows.iterator(chunk_size=50_000)  # a server-side cursor: bounded memory
+        return qs.order_by().values_list("trunk_id", *E.LINK_SOURCE)
+
+    def _load_routes(self, trunk_ids, codes=None):
+        """``{trunk: {code: links}}`` for ``trunk_ids`` (and ``codes``), from the database."""
+        return self._links(self._link_rows(trunk_ids, codes))
+
+    def _links(self, rows):
+        """``{trunk: {code: links}}`` from link rows (``_link_rows``'s columns)."""
         found, shared = {}, []
         intern, same, link = sys.intern, _same_id, E.LinkRef
         for row in rows:
@@ -285,17 +322,10 @@ class TenantIndex:
                 shared.append((by_code, code))
         for by_code, code in shared:  # a code with several links: in the steps' rank order
             by_code[code] = ranked(by_code[code])
-        if trunk_ids is None and codes is None:
-            self.routes = {t: (table, _lengths(table)) for t, table in found.items()}
         return found
 
     def _load_specs(self, rule_ids):
-        """(Re)load the targets of every rule of the tenant (None) or of ``rule_ids``."""
-        if rule_ids is None:
-            qs = RoutingTarget.objects.filter(rule__tenant_id=self.tenant_id)
-            rows = qs.order_by().values_list(*_TARGET_FIELDS).iterator(chunk_size=50_000)
-            self.specs = _group_specs(rows)
-            return
+        """(Re)load the targets of ``rule_ids``."""
         rule_ids = list(rule_ids)
         for i in range(0, len(rule_ids), 500):
             chunk = rule_ids[i : i + 500]
@@ -386,6 +416,14 @@ class TenantIndex:
         self.last_poll = time.monotonic()
         self.last_poll_wall = datetime.now(UTC)
         self.write_seq = _write_seq
+
+    def _restore_position(self, position):
+        """Continue the change log where a snapshot's rows were read (see _mark_position)."""
+        self.xmin, self.seen = position["xmin"], dict(position["seen"])
+        self.build_xid, self.uncertain = None, False
+        self.rollback_seq, self.write_seq = _rollback_seq, _write_seq
+        self.last_poll = 0.0  # poll before the first decision
+        self.last_poll_wall = datetime.fromtimestamp(position["built_at"], UTC)
 
     def maybe_sync(self):
         """Poll the change log if this process wrote since the last poll, if the last poll
@@ -549,7 +587,7 @@ class TenantIndex:
             found = {
                 p[0]: p
                 for p in RatePlan.objects.filter(tenant_id=tid, id__in=plans).values_list(
-                    "id", "name", "currency", "status"
+                    *_PLAN_FIELDS
                 )
             }
             for plan_id in plans:
@@ -802,6 +840,7 @@ _RATE_FIELDS = E.RATE_COLUMNS
 _CLIENT_FIELDS = E.columns(E.ClientRef)
 _SLOT_FIELDS = E.columns(E.SlotRef)
 _TRUNK_FIELDS = E.columns(E.TrunkRef)
+_PLAN_FIELDS = ("id", "name", "currency", "status")
 
 _TARGET_FIELDS = (
     "id",
@@ -860,3 +899,142 @@ def _trunk_ref(row):
 
 def _lengths(table):
     return tuple(sorted({len(c) for c in table}, reverse=True))
+
+
+# --- snapshots (the route service's fast start) ----------------------------------------------
+
+#: What an index is built from, in the order ``_build_from`` reads it.
+ROW_KINDS = (
+    "trunks",
+    "customers",
+    "trunknets",
+    "plans",
+    "rates",
+    "clients",
+    "slots",
+    "links",
+    "targets",
+)
+SNAPSHOT_FORMAT = 1
+SNAPSHOT_CHUNK = 50_000
+
+
+def _row_signature():
+    """The snapshot format and every row's columns: a file written by other code is not read."""
+    return (
+        SNAPSHOT_FORMAT,
+        _TRUNK_FIELDS,
+        _CUSTOMER_FIELDS,
+        ("trunk_id", "network"),
+        _PLAN_FIELDS,
+        _RATE_FIELDS,
+        _CLIENT_FIELDS,
+        _SLOT_FIELDS,
+        ("trunk_id", *E.LINK_SOURCE),
+        _TARGET_FIELDS,
+    )
+
+
+def snapshot_path(directory, tenant_id):
+    return Path(directory) / f"tenant-{tenant_id}.routes"
+
+
+def write_snapshot(tenant_id, path):
+    """Read the tenant's rows from the database, as a build does, into ``path`` (replaced
+    atomically) with the change-log position they were read at. PostgreSQL only (the
+    position is a transaction id); never inside a transaction. Returns whether it wrote."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    reader = TenantIndex(tenant_id)
+    reader._mark_position()
+    header = {
+        "format": _row_signature(),
+        "tenant": tenant_id,
+        "built_at": time.time(),
+        "xmin": reader.xmin,
+        "seen": reader.seen,
+    }
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+            pickle.dump(header, out, protocol=5)
+            for kind, rows in reader.db_rows().items():
+                chunk = []
+                for row in rows:
+                    chunk.append(row)
+                    if len(chunk) == SNAPSHOT_CHUNK:
+                        pickle.dump(chunk, out, protocol=5)
+                        chunk = []
+                if chunk:
+                    pickle.dump(chunk, out, protocol=5)
+                pickle.dump(kind, out, protocol=5)  # the end of this kind
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+class Snapshot:
+    """An open snapshot file whose header was checked; ``rows()`` reads it once, in order."""
+
+    def __init__(self, file, header):
+        self.file, self.header = file, header
+        self.position = {k: header[k] for k in ("xmin", "seen", "built_at")}
+
+    def rows(self):
+        return {kind: self._kind(kind) for kind in ROW_KINDS}
+
+    def _kind(self, kind):
+        while True:
+            item = pickle.load(self.file)
+            if item == kind:
+                return
+            yield from item
+
+    def close(self):
+        self.file.close()
+
+
+def read_snapshot(path, tenant_id):
+    """The snapshot at ``path`` when it can be built from, else None: missing or unreadable,
+    another format or tenant, or older than half the change log's retention (the rows since
+    may be pruned). Its contents are trusted: the route service's own file, mode 0600."""
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        file = open(path, "rb")  # noqa: SIM115 - closed by the caller (Snapshot.close)
+    except OSError:
+        return None
+    try:
+        header = pickle.load(file)
+        usable = (
+            isinstance(header, dict)
+            and header.get("format") == _row_signature()
+            and header.get("tenant") == tenant_id
+            and time.time() - header["built_at"] < LOG_RETENTION.total_seconds() / 2
+        )
+    except Exception:  # noqa: BLE001 - a damaged file is a missing one
+        usable = False
+    if not usable:
+        file.close()
+        return None
+    return Snapshot(file, header)
+
+
+def build_from_snapshot(tenant_id, path):
+    """A ready index for the tenant from the snapshot at ``path`` (caught up with the change
+    log), or None when there is none to use."""
+    snapshot = read_snapshot(path, tenant_id)
+    if snapshot is None:
+        return None
+    try:
+        idx = TenantIndex(tenant_id)
+        idx.build(snapshot=snapshot)
+    except Exception:  # noqa: BLE001 - a damaged file: build from the database instead
+        logger.exception("route snapshot %s unusable", path)
+        return None
+    finally:
+        snapshot.close()
+    idx.sync()  # apply what changed since the rows were read
+    return idx

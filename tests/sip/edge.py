@@ -124,7 +124,14 @@ class RouteService:
     """``manage.py route_service`` on 127.0.0.1:<port> (a free one, or ``port`` to come
     back where a killed one was), using ``database_url``; started, and ready when asked."""
 
-    def __init__(self, database_url: str, log_dir: Path, port: int | None = None, wait=True):
+    def __init__(
+        self,
+        database_url: str,
+        log_dir: Path,
+        port: int | None = None,
+        wait=True,
+        snapshot_dir=None,
+    ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log_dir / f"route-service-{self.port}.log"
@@ -138,7 +145,8 @@ class RouteService:
                     "route_service",
                     "--listen",
                     f"127.0.0.1:{self.port}",
-                ],
+                ]
+                + (["--snapshot-dir", str(snapshot_dir)] if snapshot_dir else []),
                 cwd=REPO,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -149,13 +157,16 @@ class RouteService:
             self.wait_ready()
 
     def ready_status(self) -> int | None:
+        return self.ready_answer()[0]
+
+    def ready_answer(self) -> tuple[int | None, str]:
         try:
             with urllib.request.urlopen(f"{self.url}/ready", timeout=2) as resp:
-                return resp.status
+                return resp.status, resp.read().decode()
         except urllib.error.HTTPError as exc:
-            return exc.code
+            return exc.code, ""
         except OSError:
-            return None
+            return None, ""
 
     def wait_ready(self, timeout: float = 60) -> float:
         started = time.monotonic()

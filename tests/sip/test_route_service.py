@@ -12,6 +12,7 @@ import subprocess
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -19,6 +20,7 @@ from dialpeers.models import Dialpeer
 from routing.engine.service import RouteService
 from tests.factories import MembershipFactory
 from tests.sip.conftest import TECH, database_url
+from tests.sip.edge import RouteService as RouteServiceProcess
 from tests.sip.edge import sipp
 
 pytestmark = [pytest.mark.sip, pytest.mark.django_db(transaction=True)]
@@ -240,3 +242,32 @@ def test_two_requests_in_one_packet_get_two_answers_in_order(route_service):
             assert chunk, reply
             reply += chunk
     assert reply.index(b"HTTP/1.1 200") < reply.index(b"HTTP/1.1 404")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="snapshots keep a PostgreSQL transaction id"
+)
+def test_a_restart_starts_from_the_snapshot_and_catches_up(carrier, sip_dir, api_token, tmp_path):
+    """With --snapshot-dir the service writes the tenant's rows after its first build; the
+    next start builds from them (no million-row read), then applies what changed since."""
+    url = database_url_of_test_db()
+    first = RouteServiceProcess(url, sip_dir, snapshot_dir=tmp_path)
+    try:
+        assert "; 0 index(es) from snapshots" in first.ready_answer()[1]
+        path = tmp_path / f"tenant-{carrier.customer.tenant_id}.routes"
+        deadline = time.monotonic() + 30
+        while not path.exists():
+            assert time.monotonic() < deadline, "no snapshot written"
+            time.sleep(0.1)
+    finally:
+        first.stop()
+    carrier.gw1.active_calls = 7  # after the snapshot: the feed must bring it
+    carrier.gw1.save()
+    second = RouteServiceProcess(url, sip_dir, snapshot_dir=tmp_path)
+    try:
+        answer = second.ready_answer()[1]
+        assert "index(es) from snapshots" in answer and "; 0 index" not in answer, answer
+        decision = route_of(connect(second.url), api_token)
+        assert decision["targets"][0]["client"]["name"] == "gw-am-2"
+    finally:
+        second.stop()

@@ -1,5 +1,5 @@
-"""``manage.py route_service [--listen 127.0.0.1:8701] [--tenant SLUG …]``: run the route
-service (``routing.engine.service``) in the foreground until SIGTERM/SIGINT.
+"""``manage.py route_service [--listen 127.0.0.1:8701] [--snapshot-dir DIR] [--tenant SLUG]``:
+run the route service (``routing.engine.service``) in the foreground until SIGTERM/SIGINT.
 
 One per host: the SIP edge (``deploy/kamailio/render.py --api-url``) sends its lookups
 here over kept-alive connections; it answers 503 until its index is built.
@@ -8,7 +8,9 @@ here over kept-alive connections; it answers 503 until its index is built.
 import asyncio
 import ipaddress
 import logging
+import os
 import signal
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -40,14 +42,22 @@ class Command(BaseCommand):
             help="address:port to listen on (default 127.0.0.1:8701; keep it on loopback)",
         )
         parser.add_argument(
+            "--snapshot-dir",
+            default=os.environ.get("VMGATE_ROUTE_SNAPSHOT_DIR") or None,
+            help="keep index snapshots here and start from them (VMGATE_ROUTE_SNAPSHOT_DIR; "
+            "PostgreSQL only; default: none, every start reads the database)",
+        )
+        parser.add_argument(
             "--tenant",
             action="append",
             metavar="SLUG",
             help="build only these tenants' indexes before answering (default: all)",
         )
 
-    def handle(self, *args, listen, tenant=None, **options):
+    def handle(self, *args, listen, snapshot_dir=None, tenant=None, **options):
         host, port = listen_address(listen)
+        if snapshot_dir is not None:
+            Path(snapshot_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
         tenant_ids = None
         if tenant:
             found = dict(Tenant.objects.filter(slug__in=tenant).values_list("slug", "pk"))
@@ -57,7 +67,7 @@ class Command(BaseCommand):
             tenant_ids = [found[slug] for slug in tenant]
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
         # the service runs the fast path itself, then Django (application.app) for the rest
-        service = RouteService(application.app, tenant_ids, host, port)
+        service = RouteService(application.app, tenant_ids, host, port, snapshot_dir)
         self.stdout.write(f"route service listening on {host}:{port}")
         self.stdout.flush()
         asyncio.run(self.run(service))
