@@ -33,6 +33,8 @@ BASELINE_RATES=${SIP_BENCH_BASELINE_RATES-"2000 4000 6000 8000 10000 12000 14000
 # kept-alive connections; the default since issue 16) or "gunicorn" (the app's workers).
 ROUTE_API=${SIP_BENCH_ROUTE_API:-service}
 WORKERS=${SIP_BENCH_GUNICORN_WORKERS:-4}
+# The route service's snapshots: kept between runs, so the second run starts from one.
+SNAPSHOT_DIR=${SIP_BENCH_SNAPSHOT_DIR:-$ROOT/bench/out/route-snapshots}
 CHILDREN=${SIP_BENCH_KAMAILIO_CHILDREN:-16}
 # Kamailio shared memory (MB): it holds every transaction for its 4 s wait timer; the
 # default 64 MB runs out near 1,200 calls/s ("new_t(): out of mem"); 256 as make sip-edge.
@@ -53,12 +55,13 @@ if [ "$ROUTE_API" = service ]; then
   START=$(date +%s.%N)
   DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
     "$PY" manage.py route_service --listen "127.0.0.1:$HTTP_PORT" --tenant bench \
+    --snapshot-dir "$SNAPSHOT_DIR" \
     >"$OUT/route-service.log" 2>&1 </dev/null &
   pids+=($!)
   API_PID=$!
   WORKERS=1
   until curl -sf "http://127.0.0.1:$HTTP_PORT/ready" >/dev/null; do sleep 0.05; done
-  echo "== route service ready after $(echo "$(date +%s.%N) - $START" | bc) s" | tee -a "$OUT/report.txt"
+  echo "== route service ready after $(echo "$(date +%s.%N) - $START" | bc) s ($(curl -s "http://127.0.0.1:$HTTP_PORT/ready"))" | tee -a "$OUT/report.txt"
 else
   echo "== gunicorn ($WORKERS workers) on 127.0.0.1:$HTTP_PORT"
   DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
