@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast venv lint format check bench clean sip-edge
+.PHONY: run test test-fast venv lint format check bench clean sip-edge route-service
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY)"; exit 1; }
@@ -42,6 +42,14 @@ format: venv
 
 check: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# The route service (README "Production notes"): the host's one routing index, for the SIP
+# edge (make sip-edge API_URL=http://127.0.0.1:8701). Snapshots need PostgreSQL.
+ROUTE_LISTEN ?= 127.0.0.1:8701
+ROUTE_SNAPSHOT_DIR ?=
+route-service: venv
+	exec $(BIN)/python manage.py route_service --listen $(ROUTE_LISTEN) \
+	  $(if $(ROUTE_SNAPSHOT_DIR),--snapshot-dir $(ROUTE_SNAPSHOT_DIR))
 
 # The SIP edge (README "SIP edge"): Kamailio in the foreground, asking the app's route API.
 #   VMGATE_API_TOKEN=<key from manage.py create_api_token USER> make sip-edge

@@ -93,41 +93,30 @@ def main():
     try:
         service_port, app_port = free_port(), free_port()
         started = time.monotonic()
-        service = subprocess.Popen(
-            [
-                py,
-                "manage.py",
-                "route_service",
-                "--listen",
-                f"127.0.0.1:{service_port}",
-                "--tenant",
-                "bench",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+
+        def start(*command):
+            proc = subprocess.Popen(
+                [py, *command],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            procs.append(proc)
+            return proc
+
+        service = start(
+            "manage.py",
+            "route_service",
+            "--listen",
+            f"127.0.0.1:{service_port}",
+            "--tenant",
+            "bench",
         )
-        procs.append(service)
-        app = subprocess.Popen(
-            [
-                py,
-                "-m",
-                "gunicorn",
-                "vmgate.wsgi",
-                "-b",
-                f"127.0.0.1:{app_port}",
-                "-w",
-                str(args.workers),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        app = start(
+            "-m", "gunicorn", "vmgate.wsgi", "-b", f"127.0.0.1:{app_port}", "-w", str(args.workers)
         )
-        procs.append(app)
         while True:
             try:
                 with urllib.request.urlopen(

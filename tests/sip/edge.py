@@ -58,6 +58,21 @@ def children_of(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
+def start_app_process(args: list[str], database_url: str, log: Path) -> subprocess.Popen:
+    """``python ARGS`` from the repository on ``database_url``, its output appended to ``log``."""
+    env = dict(os.environ, DATABASE_URL=database_url, DJANGO_CONN_MAX_AGE="60")
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, *args],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
 class Gunicorn:
     """The app under gunicorn on 127.0.0.1:<free port>, using ``database_url``."""
 
@@ -65,30 +80,23 @@ class Gunicorn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log_dir / f"gunicorn-{self.port}.log"
-        env = dict(os.environ, DATABASE_URL=database_url, DJANGO_CONN_MAX_AGE="60")
-        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "vmgate.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "--workers",
-                    str(workers),
-                    "--timeout",
-                    "30",
-                    "--graceful-timeout",
-                    "2",
-                ],
-                cwd=REPO,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        self.proc = start_app_process(
+            [
+                "-m",
+                "gunicorn",
+                "vmgate.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--timeout",
+                "30",
+                "--graceful-timeout",
+                "2",
+            ],
+            database_url,
+            self.log,
+        )
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 60) -> None:
@@ -135,24 +143,12 @@ class RouteService:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log_dir / f"route-service-{self.port}.log"
-        env = dict(os.environ, DATABASE_URL=database_url, DJANGO_CONN_MAX_AGE="60")
-        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "manage.py",
-                    "route_service",
-                    "--listen",
-                    f"127.0.0.1:{self.port}",
-                ]
-                + (["--snapshot-dir", str(snapshot_dir)] if snapshot_dir else []),
-                cwd=REPO,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        options = ["--snapshot-dir", str(snapshot_dir)] if snapshot_dir else []
+        self.proc = start_app_process(
+            ["manage.py", "route_service", "--listen", f"127.0.0.1:{self.port}", *options],
+            database_url,
+            self.log,
+        )
         if wait:
             self.wait_ready()
 
