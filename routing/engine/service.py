@@ -21,8 +21,14 @@ database by ``manage.py route_snapshot`` in a niced process of its own, right af
 first build and every :data:`SNAPSHOT_EVERY` seconds) and builds from them when it starts, then applies the
 change log since: a restart does not wait for the database to send a million rows.
 
-Until every tenant's index is built a lookup gets **503 at once** (``Retry-After: 1``);
-the SIP edge answers its INVITE with 503 too, never a stall. While it runs, every index is
+It listens only once every tenant's index is built: until then a connection is refused
+and the SIP edge answers its INVITE 503 at once, never a stall (and a lookup that reaches
+the service before its index is ready would get 503 with ``Retry-After: 1``). It listens
+with ``SO_REUSEPORT``, so a restart loses no call: start the new service on the same port
+beside the running one, wait for its ``/ready``, then stop the old one (SIGTERM: it stops
+accepting and closes its kept-alive connections; the edge's curl connects again, to the
+new one). If the index cannot be built the process exits non-zero, for its supervisor to
+start it again. While it runs, every index is
 polled every ``index.POLL_INTERVAL`` seconds even without traffic, so an edit made
 anywhere (UI, API, admin, psql) is seen within about half a second.
 
@@ -98,6 +104,7 @@ class RouteService:
         self.from_snapshot = []  # tenants whose index came from a snapshot at start
         self.snapshot_due = None  # monotonic time of the next snapshot (None: none kept)
         self.writer = None
+        self.connections = set()
 
     # --- the index ----------------------------------------------------------------------
 
@@ -193,7 +200,7 @@ class RouteService:
                 return plain(
                     200,
                     f"ready after {self.ready_after:.1f} s; "
-                    f"{len(self.from_snapshot)} index(es) from snapshots\n",
+                    f"{len(self.from_snapshot)} index(es) from snapshots; pid {os.getpid()}\n",
                 )
             return plain(503, "starting\n" if self.failed is None else "failed\n")
         if path not in SERVED:
@@ -270,6 +277,10 @@ class Connection(asyncio.Protocol):
 
     def connection_made(self, transport):
         self.transport = transport
+        self.service.connections.add(self)
+
+    def connection_lost(self, exc):
+        self.service.connections.discard(self)
 
     def data_received(self, data):
         self.buffer += data
@@ -338,26 +349,34 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
 
-async def serve(service, *, on_ready=None, sock=None):
-    """Run the service until cancelled: listen, build the index in a thread, poll."""
+async def serve(service):
+    """Run the service until cancelled: build the index (in a thread), then listen, poll;
+    when cancelled (SIGTERM), stop listening and close every connection."""
     # Django refuses database calls from a thread running an event loop unless told: here
     # they are deliberate. The loop's thread is the only one using its connection, a lookup
     # asks the database nothing once the index is built, and a poll (≈ 1 ms, every
     # POLL_INTERVAL) may block the loop; that is the service's design, not an accident.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     loop = asyncio.get_running_loop()
-    if sock is not None:
-        server = await loop.create_server(lambda: Connection(service), sock=sock)
-    else:
-        server = await loop.create_server(
-            lambda: Connection(service), service.host, service.port, reuse_address=True
-        )
     threading.Thread(target=service.build, name="route-index-build", daemon=True).start()
-    if on_ready is not None:
-        on_ready(server)
+    while not service.ready.is_set():
+        if service.failed is not None:
+            raise SystemExit(f"route service: no index ({service.failed})")
+        await asyncio.sleep(0.02)
+    # SO_REUSEPORT: a new service can listen beside the running one and take over
+    server = await loop.create_server(
+        lambda: Connection(service),
+        service.host,
+        service.port,
+        reuse_address=True,
+        reuse_port=True,
+    )
     try:
         while True:
             await asyncio.sleep(index.POLL_INTERVAL)
             service.poll()
     finally:
         server.close()
+        for conn in list(service.connections):
+            conn.transport.close()  # after what is written: the client reconnects elsewhere
+        await asyncio.sleep(0.05)

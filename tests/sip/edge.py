@@ -169,7 +169,9 @@ class RouteService:
         while time.monotonic() - started < timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"route service exited:\n{self.log.read_text()[-3000:]}")
-            if self.ready_status() == 200:
+            status, text = self.ready_answer()
+            # SO_REUSEPORT: beside a running service, /ready may be the other one's
+            if status == 200 and text.rstrip().endswith(f"pid {self.proc.pid}"):
                 return time.monotonic() - started
             time.sleep(0.05)
         raise RuntimeError(f"route service not ready:\n{self.log.read_text()[-3000:]}")

@@ -9,6 +9,7 @@ import http.client
 import json
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -199,6 +200,43 @@ def test_a_dead_route_service_is_answered_503_until_it_is_back(
     service = route_service.restart(wait=False)
     service.wait_ready()
     assert sipp(edge.port, "invite.xml", sip_dir, number=TECH + "37412345").answer.code == 302
+
+
+def test_a_restart_beside_the_running_service_loses_no_call(
+    route_service, start_edge, carrier, sip_dir
+):
+    """SO_REUSEPORT: the new service listens once ready, then the old one stops; the edge's
+    kept-alive connections move over while calls keep coming (600 INVITEs in 10 s)."""
+    edge = start_edge(api_url=route_service.service.url)
+    edge.wait_authorized()
+    old = route_service.service
+    runs = []
+    load = threading.Thread(
+        target=lambda: runs.append(
+            sipp(
+                edge.port,
+                "invite_302.xml",
+                sip_dir,
+                number=TECH + "37412345",
+                calls=600,
+                rate=60,
+                trace=False,
+                timeout_s=40,
+            )
+        )
+    )
+    load.start()
+    time.sleep(1.5)
+    new = RouteServiceProcess(database_url_of_test_db(), sip_dir, port=old.port)
+    route_service.service = new
+    old.stop()  # SIGTERM, and wait for it to end
+    assert old.proc.returncode is not None
+    load.join(60)
+    stats = runs[0].stats
+    assert (stats.get("SuccessfulCall(C)"), stats.get("FailedCall(C)")) == ("600", "0"), runs[
+        0
+    ].output[-2000:]
+    assert new.ready_status() == 200
 
 
 def test_before_its_index_is_built_the_service_answers_503_at_once(tenant):
