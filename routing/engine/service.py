@@ -2,35 +2,35 @@
 lookups (``POST /api/v1/route/``) over kept-alive HTTP/1.1 connections (issue 16).
 
 Why a process of its own: every gunicorn worker that answers route lookups builds and
-keeps its own index (≈ 400–600 MB at 1M dialpeers, 9–13 s to build), and gunicorn's sync
-workers close the connection after every answer, so the SIP edge paid a TCP handshake and
-a new curl handle per call. The service builds **one** index per host, keeps it current
-from the change feed like any index (``routing.engine.index``), and keeps the edge's
-connections open (Kamailio's ``httpcon`` with ``keep_connections``).
+keeps its own index (≈ 600 MB at 1M dialpeers, ~9 s to build), and gunicorn's sync workers
+close the connection after every answer, so the SIP edge paid a TCP handshake and a new
+curl handle per call. The service builds **one** index per host, keeps it current from the
+change feed like any index (``routing.engine.index``), and keeps the edge's connections
+open (Kamailio's ``httpcon`` with ``keep_connections``).
 
-What it answers: exactly what the app answers. Each request becomes a WSGI environ and
-goes to the route lookup's fast path (``routing.engine.http.fast_answer``, as in
+What it answers: exactly what the app answers. Each request becomes a WSGI environ and goes
+to the route lookup's fast path (``routing.engine.http.fast_answer``, as in
 ``vmgate.wsgi``), and to the Django application for everything the fast path leaves to it
 (refusals with field errors) — so there is one implementation of the lookup, its
-validation and its authentication. Only what the edge
-asks is served (the route lookup and ``/api/v1/me/``; 404 otherwise), plus ``GET /ready``
-(200 once the index is built).
+validation and its authentication. Only what the edge asks is served (the route lookup and
+``/api/v1/me/``; 404 otherwise), plus ``GET /ready``.
+
+It listens only once every tenant's index is built: until then a connection is refused and
+the SIP edge answers its INVITE 503 at once, never a stall (a lookup that reached it before
+its index was ready would get 503 with ``Retry-After: 1``). It listens with
+``SO_REUSEPORT``, so a restart loses no call: start the new service on the same port beside
+the running one, wait for its ``/ready``, then stop the old one (SIGTERM: it stops
+accepting and closes its kept-alive connections; the edge's curl connects again, to the new
+one). If the index cannot be built the process exits non-zero, for its supervisor to start
+it again. While it runs, every index is polled every ``index.POLL_INTERVAL`` seconds even
+without traffic, so an edit made anywhere (UI, API, admin, psql) is seen within about half
+a second.
 
 With a snapshot directory, the service writes every tenant's rows there (read from the
 database by ``manage.py route_snapshot`` in a niced process of its own, right after the
-first build and every :data:`SNAPSHOT_EVERY` seconds) and builds from them when it starts, then applies the
-change log since: a restart does not wait for the database to send a million rows.
-
-It listens only once every tenant's index is built: until then a connection is refused
-and the SIP edge answers its INVITE 503 at once, never a stall (and a lookup that reaches
-the service before its index is ready would get 503 with ``Retry-After: 1``). It listens
-with ``SO_REUSEPORT``, so a restart loses no call: start the new service on the same port
-beside the running one, wait for its ``/ready``, then stop the old one (SIGTERM: it stops
-accepting and closes its kept-alive connections; the edge's curl connects again, to the
-new one). If the index cannot be built the process exits non-zero, for its supervisor to
-start it again. While it runs, every index is
-polled every ``index.POLL_INTERVAL`` seconds even without traffic, so an edit made
-anywhere (UI, API, admin, psql) is seen within about half a second.
+first build and every :data:`SNAPSHOT_EVERY` seconds) and builds from them when it starts,
+then applies the change log since: a start does not wait for the database to send a
+million rows.
 
 One thread serves every connection (asyncio); decisions take microseconds, and a Python
 process runs one at a time anyway. Run it with ``manage.py route_service``; see the
@@ -109,8 +109,8 @@ class RouteService:
     # --- the index ----------------------------------------------------------------------
 
     def build(self):
-        """Build every tenant's index (in a thread of its own: the loop answers 503 in the
-        meantime). Tenants created later are built on their first lookup."""
+        """Build every tenant's index, in a thread of its own (``serve`` listens once it is
+        done). A tenant created later is built on its first lookup."""
         try:
             ids = self.tenant_ids
             if ids is None:
@@ -192,8 +192,8 @@ class RouteService:
 
     # --- one request --------------------------------------------------------------------
 
-    def answer(self, method, target, headers, body):
-        """``(status, headers, body)`` for one parsed request."""
+    def answer(self, method, target, headers, body, peer="127.0.0.1"):
+        """``(status, headers, body)`` for one parsed request from address ``peer``."""
         path, _, query = target.partition("?")
         if path == READY_PATH and method in ("GET", "HEAD"):
             if self.ready.is_set():
@@ -207,9 +207,9 @@ class RouteService:
             return plain(404, "not found\n")
         if not self.ready.is_set():
             return plain(503, "the route service is starting\n", [("Retry-After", "1")])
-        return self.call_app(method, path, query, headers, body)
+        return self.call_app(method, path, query, headers, body, peer)
 
-    def call_app(self, method, path, query, headers, body):
+    def call_app(self, method, path, query, headers, body, peer):
         environ = {
             "REQUEST_METHOD": method,
             "SCRIPT_NAME": "",
@@ -218,7 +218,7 @@ class RouteService:
             "SERVER_NAME": self.host,
             "SERVER_PORT": str(self.port),
             "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
+            "REMOTE_ADDR": peer,
             "CONTENT_LENGTH": str(len(body)),
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",
@@ -229,6 +229,8 @@ class RouteService:
             "wsgi.run_once": False,
         }
         for name, value in headers:
+            if "_" in name:
+                continue  # as gunicorn: X_Forwarded_Proto must not pass for X-Forwarded-Proto
             key = name.upper().replace("-", "_")
             if key == "CONTENT_TYPE":
                 environ["CONTENT_TYPE"] = value
@@ -274,9 +276,11 @@ class Connection(asyncio.Protocol):
         self.service = service
         self.buffer = b""
         self.transport = None
+        self.peer = "127.0.0.1"
 
     def connection_made(self, transport):
         self.transport = transport
+        self.peer = (transport.get_extra_info("peername") or ("127.0.0.1",))[0]
         self.service.connections.add(self)
 
     def connection_lost(self, exc):
@@ -316,9 +320,11 @@ class Connection(asyncio.Protocol):
                     raise ValueError(line)
                 headers.append((name, value.strip()))
             lengths = [v for k, v in headers if k.lower() == "content-length"]
+            if len(set(lengths)) > 1 or not all(v.isdigit() and v.isascii() for v in lengths):
+                raise ValueError("content-length")
             length = int(lengths[0]) if lengths else 0
-            if len(set(lengths)) > 1 or length < 0 or not version.startswith("HTTP/1."):
-                raise ValueError("content-length or version")
+            if version not in ("HTTP/1.0", "HTTP/1.1"):
+                raise ValueError("version")
             if any(k.lower() == "transfer-encoding" for k, _ in headers):
                 raise ValueError("chunked bodies are not taken")
         except ValueError:
@@ -339,7 +345,7 @@ class Connection(asyncio.Protocol):
 
     def respond(self, method, target, headers, body, keep_alive):
         try:
-            status, out_headers, out = self.service.answer(method, target, headers, body)
+            status, out_headers, out = self.service.answer(method, target, headers, body, self.peer)
         except Exception:  # noqa: BLE001 - one request's failure is not the service's
             logger.exception("route service: request failed")
             close_old_connections()

@@ -252,6 +252,8 @@ def test_before_its_index_is_built_the_service_answers_503_at_once(tenant):
 RAW_CASES = [
     (b"garbage\r\n\r\n", 400),
     (b"POST /api/v1/route/ HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400),
+    (b"POST /api/v1/route/ HTTP/1.1\r\nContent-Length: 1_0\r\n\r\n", 400),
+    (b"POST /api/v1/route/ HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
     (b"POST /api/v1/route/ HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
     (b"POST /api/v1/route/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
     (b"POST /api/v1/route/ HTTP/1.1\r\nContent-Length: 999999\r\n\r\n", 413),
