@@ -16,6 +16,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dialpeers.models import Dialpeer
 from routing.engine.service import RouteService
@@ -270,6 +272,28 @@ def test_malformed_requests_get_a_clear_status_and_the_service_lives_on(route_se
         sock.sendall(raw)
         reply = sock.recv(65536)
     assert reply.startswith(f"HTTP/1.1 {status} ".encode()), reply[:200]
+    assert route_service.service.ready_status() == 200
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    head=st.binary(max_size=300).filter(lambda b: b"\r\n\r\n" not in b),
+    body=st.binary(max_size=64),
+)
+def test_no_request_head_breaks_the_service(route_service, head, body):
+    """Fuzzed: any head, any body: a status line or nothing yet, never a dead service."""
+    with socket.create_connection(("127.0.0.1", route_service.service.port), timeout=5) as sock:
+        sock.sendall(head + b"\r\n\r\n" + body)
+        sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply == b"" or reply.startswith(b"HTTP/1.1 "), reply[:100]
+    assert not reply.startswith(b"HTTP/1.1 5"), reply[:300]
     assert route_service.service.ready_status() == 200
 
 
