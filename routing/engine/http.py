@@ -215,6 +215,10 @@ class RtjsonSerializer(serializers.Serializer):  # component "Rtjson"
     version = serializers.ChoiceField(choices=["1.0"])
     routing = serializers.ChoiceField(choices=["serial"])
     routes = _RtjsonRoute(many=True)
+    edge = serializers.CharField(
+        help_text="What the SIP edge reads, colon-separated, empty where null: sip_code, "
+        "reason, trunk id, dialpeer id, rule id, rule code, sip_reason."
+    )
     outcome = serializers.ChoiceField(choices=[engine.ROUTED, engine.REJECTED])
     reason = serializers.ChoiceField(choices=REASONS)
     sip_code = serializers.IntegerField(allow_null=True)
@@ -236,6 +240,24 @@ def contact_uri(sip_uri, number):
     return f"{scheme.lower()}:{number}@{hostport}"
 
 
+def edge_line(decision):
+    """What the SIP edge reads of the answer, in one string it splits with string operations
+    (``sip_code:reason:trunk id:dialpeer id:rule id:rule code:sip_reason``, empty where
+    null): Kamailio's ``{json.parse}`` parses the whole document each time, and reading six
+    fields that way was a third of the edge's instructions per call (bench/README.md)."""
+    rule, dialpeer, trunk = decision.rule, decision.dialpeer, decision.trunk
+    fields = (
+        decision.sip_code,
+        decision.reason,
+        trunk.id if trunk else None,
+        dialpeer.id if dialpeer else None,
+        rule.id if rule else None,
+        rule.code if rule else None,
+        decision.sip_reason,
+    )
+    return ":".join("" if value is None else str(value) for value in fields)
+
+
 def rtjson_document(decision):
     routes = []
     for target in decision.targets:
@@ -247,6 +269,7 @@ def rtjson_document(decision):
         "version": "1.0",
         "routing": "serial",
         "routes": routes,
+        "edge": edge_line(decision),
         "outcome": decision.outcome,
         "reason": decision.reason,
         "sip_code": decision.sip_code,

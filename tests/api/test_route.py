@@ -129,6 +129,8 @@ def test_rtjson_answers_in_kamailios_routing_document_shape(op_api, world):
             {"uri": "sip:37412345678@10.8.0.12:5060"},
             {"uri": "sip:37412345678@10.8.0.13:5070"},
         ],
+        "edge": f"302:routed:{world['trunk'].pk}:{world['dialpeer'].pk}:{world['rule'].pk}:374:"
+        "Moved Temporarily",
         "outcome": "routed",
         "reason": "routed",
         "sip_code": 302,
@@ -151,11 +153,13 @@ def test_rtjson_of_a_rejection_carries_the_answer_and_no_routes(op_api, world):
     ).json()
     assert doc["routes"] == []
     assert (doc["outcome"], doc["reason"], doc["sip_code"]) == ("rejected", "customer_blocked", 403)
+    assert doc["edge"] == f"403:customer_blocked:{world['trunk'].pk}::::Forbidden"
     unknown = op_api.post(
         URL + "?format=rtjson", {"called_number": NUMBER, "source_ip": "198.18.0.1"}
     ).json()
     assert unknown["reason"] == "unknown_source" and unknown["sip_code"] is None
     assert unknown["dialpeer"] is None and unknown["rule"] is None and unknown["trunk"] is None
+    assert unknown["edge"] == ":unknown_source:::::"
 
 
 def test_patching_a_client_changes_the_very_next_decision(op_api, world):
