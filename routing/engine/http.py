@@ -169,6 +169,10 @@ class RouteDecisionSerializer(serializers.Serializer):
     """The decision of SPEC §5 (``RouteDecision.as_dict()``); with ``explain`` it also
     carries ``candidates``, ``candidates_omitted``, ``skipped_targets`` and ``steps``."""
 
+    contacts = serializers.CharField(
+        allow_blank=True,
+        help_text="The routes' URIs in order, separated by |, for the SIP edge's Contacts.",
+    )
     outcome = serializers.ChoiceField(choices=[engine.ROUTED, engine.REJECTED])
     reason = serializers.ChoiceField(choices=REASONS)
     sip_code = serializers.IntegerField(allow_null=True)
@@ -270,6 +274,8 @@ def rtjson_document(decision):
         "routing": "serial",
         "routes": routes,
         "edge": edge_line(decision),
+        # the same URIs for the edge, "|"-separated (a SIP URI has no unescaped "|")
+        "contacts": "|".join(route["uri"] for route in routes),
         "outcome": decision.outcome,
         "reason": decision.reason,
         "sip_code": decision.sip_code,

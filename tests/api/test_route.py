@@ -129,6 +129,7 @@ def test_rtjson_answers_in_kamailios_routing_document_shape(op_api, world):
             {"uri": "sip:37412345678@10.8.0.12:5060"},
             {"uri": "sip:37412345678@10.8.0.13:5070"},
         ],
+        "contacts": "sip:37412345678@10.8.0.12:5060|sip:37412345678@10.8.0.13:5070",
         "edge": f"302:routed:{world['trunk'].pk}:{world['dialpeer'].pk}:{world['rule'].pk}:374:"
         "Moved Temporarily",
         "outcome": "routed",
@@ -151,7 +152,7 @@ def test_rtjson_of_a_rejection_carries_the_answer_and_no_routes(op_api, world):
     doc = op_api.post(
         URL + "?format=rtjson", {"called_number": NUMBER, "trunk": world["trunk"].pk}
     ).json()
-    assert doc["routes"] == []
+    assert doc["routes"] == [] and doc["contacts"] == ""
     assert (doc["outcome"], doc["reason"], doc["sip_code"]) == ("rejected", "customer_blocked", 403)
     assert doc["edge"] == f"403:customer_blocked:{world['trunk'].pk}::::Forbidden"
     unknown = op_api.post(

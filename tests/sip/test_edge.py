@@ -47,6 +47,13 @@ def contacts(answer):
     return out
 
 
+def test_max_contacts_caps_the_contacts_in_their_order(start_edge, carrier, sip_dir):
+    edge = start_edge(max_contacts=1)
+    answer = call(edge, sip_dir, TECH + "37412345").answer
+    assert answer.code == 302
+    assert contacts(answer) == [("sip:37412345@10.8.0.12:5060", 1.0)]
+
+
 def test_manual_example_through_real_sip(edge, carrier, sip_dir, tenant):
     run = call(edge, sip_dir, TECH + "37412345")
     answer = run.answer
