@@ -169,10 +169,6 @@ class RouteDecisionSerializer(serializers.Serializer):
     """The decision of SPEC §5 (``RouteDecision.as_dict()``); with ``explain`` it also
     carries ``candidates``, ``candidates_omitted``, ``skipped_targets`` and ``steps``."""
 
-    contacts = serializers.CharField(
-        allow_blank=True,
-        help_text="The routes' URIs in order, separated by |, for the SIP edge's Contacts.",
-    )
     outcome = serializers.ChoiceField(choices=[engine.ROUTED, engine.REJECTED])
     reason = serializers.ChoiceField(choices=REASONS)
     sip_code = serializers.IntegerField(allow_null=True)
@@ -222,6 +218,10 @@ class RtjsonSerializer(serializers.Serializer):  # component "Rtjson"
     edge = serializers.CharField(
         help_text="What the SIP edge reads, colon-separated, empty where null: sip_code, "
         "reason, trunk id, dialpeer id, rule id, rule code, sip_reason."
+    )
+    contacts = serializers.CharField(
+        allow_blank=True,
+        help_text="The routes' URIs in order, separated by |, for the SIP edge's Contacts.",
     )
     outcome = serializers.ChoiceField(choices=[engine.ROUTED, engine.REJECTED])
     reason = serializers.ChoiceField(choices=REASONS)

@@ -466,6 +466,20 @@ def sipp(
     )
 
 
+def load_302(edge_port: int, work_dir: Path, number: str, calls: int, rate: int) -> SippRun:
+    """``calls`` INVITEs at ``rate`` per second, each of which must get its 302."""
+    return sipp(
+        edge_port,
+        "invite_302.xml",
+        work_dir,
+        number=number,
+        calls=calls,
+        rate=rate,
+        trace=False,
+        timeout_s=calls // rate + 30,
+    )
+
+
 def read_stats(path: Path) -> dict[str, str]:
     """The last row of sipp's -trace_stat CSV, by column name."""
     if not path.exists():

@@ -23,7 +23,7 @@ from tests.factories import (
     VMGateClientFactory,
 )
 from tests.sip.conftest import TECH
-from tests.sip.edge import free_port, sipp
+from tests.sip.edge import free_port, load_302, sipp
 
 pytestmark = [pytest.mark.sip, pytest.mark.django_db(transaction=True)]
 
@@ -295,16 +295,7 @@ def test_dialpeer_deactivated_through_the_api_changes_the_answer_within_1s(
 def test_short_load_is_all_answered_with_302(start_edge, carrier, sip_dir):
     edge = start_edge(children=8)
     edge.wait_authorized()
-    run = sipp(
-        edge.port,
-        "invite_302.xml",
-        sip_dir,
-        number=TECH + "37412345",
-        calls=250,
-        rate=50,
-        trace=False,
-        timeout_s=60,
-    )
+    run = load_302(edge.port, sip_dir, TECH + "37412345", 250, 50)
     assert run.returncode == 0, run.output
     assert run.stats["SuccessfulCall(C)"] == "250", run.stats
     assert run.stats["FailedCall(C)"] == "0", run.stats

@@ -24,7 +24,7 @@ from routing.engine.service import RouteService
 from tests.factories import MembershipFactory
 from tests.sip.conftest import TECH, database_url
 from tests.sip.edge import RouteService as RouteServiceProcess
-from tests.sip.edge import sipp
+from tests.sip.edge import load_302, sipp
 
 pytestmark = [pytest.mark.sip, pytest.mark.django_db(transaction=True)]
 
@@ -214,18 +214,7 @@ def test_a_restart_beside_the_running_service_loses_no_call(
     old = route_service.service
     runs = []
     load = threading.Thread(
-        target=lambda: runs.append(
-            sipp(
-                edge.port,
-                "invite_302.xml",
-                sip_dir,
-                number=TECH + "37412345",
-                calls=600,
-                rate=60,
-                trace=False,
-                timeout_s=40,
-            )
-        )
+        target=lambda: runs.append(load_302(edge.port, sip_dir, TECH + "37412345", 600, 60))
     )
     load.start()
     time.sleep(1.5)
