@@ -13,11 +13,10 @@ to the route lookup's fast path (``routing.engine.http.fast_answer``, as in
 ``vmgate.wsgi``), and to the Django application for everything the fast path leaves to it
 (refusals with field errors) — so there is one implementation of the lookup, its
 validation and its authentication. Only what the edge asks is served (the route lookup and
-``/api/v1/me/``; 404 otherwise), plus ``GET /ready``.
+``/api/v1/me/``; 404 otherwise), plus ``GET /ready`` (how long the build took).
 
 It listens only once every tenant's index is built: until then a connection is refused and
-the SIP edge answers its INVITE 503 at once, never a stall (a lookup that reached it before
-its index was ready would get 503 with ``Retry-After: 1``). It listens with
+the SIP edge answers its INVITE 503 at once, never a stall. It listens with
 ``SO_REUSEPORT``, so a restart loses no call: start the new service on the same port beside
 the running one, wait for its ``/ready``, then stop the old one (SIGTERM: it stops
 accepting and closes its kept-alive connections; the edge's curl connects again, to the new
@@ -195,18 +194,14 @@ class RouteService:
     def answer(self, method, target, headers, body, peer="127.0.0.1"):
         """``(status, headers, body)`` for one parsed request from address ``peer``."""
         path, _, query = target.partition("?")
-        if path == READY_PATH and method in ("GET", "HEAD"):
-            if self.ready.is_set():
-                return plain(
-                    200,
-                    f"ready after {self.ready_after:.1f} s; "
-                    f"{len(self.from_snapshot)} index(es) from snapshots; pid {os.getpid()}\n",
-                )
-            return plain(503, "starting\n" if self.failed is None else "failed\n")
+        if path == READY_PATH and method in ("GET", "HEAD"):  # it listens only once ready
+            return plain(
+                200,
+                f"ready after {self.ready_after:.1f} s; "
+                f"{len(self.from_snapshot)} index(es) from snapshots; pid {os.getpid()}\n",
+            )
         if path not in SERVED:
             return plain(404, "not found\n")
-        if not self.ready.is_set():
-            return plain(503, "the route service is starting\n", [("Retry-After", "1")])
         return self.call_app(method, path, query, headers, body, peer)
 
     def call_app(self, method, path, query, headers, body, peer):

@@ -6,10 +6,14 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rest_framework import exceptions
 from rest_framework.test import APIClient
 
 from customers.models import Customer
 from tests.factories import CustomerFactory, UserFactory
+from vmgate.api_auth import TokenAuthentication
 from vmgate.models import APIToken
 
 pytestmark = pytest.mark.django_db
@@ -263,3 +267,24 @@ def test_a_busy_token_is_resolved_once_a_second_not_once_a_request(op_api, tenan
         assert op_api.get(reverse("api:me")).status_code == 200
     assert len(cached) == 0
     assert len(fresh) == 1
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    credentials=st.one_of(
+        st.text(max_size=60),
+        st.binary(max_size=60).map(lambda b: base64.b64encode(b).decode()),
+        st.text(max_size=40).map(lambda t: base64.b64encode(t.encode()).decode()),
+    )
+)
+def test_no_basic_credentials_make_the_api_fail(anon_api, tenant, credentials):
+    """Fuzzed Basic credentials: a 401 (or a plain refusal), never a server error."""
+    try:
+        TokenAuthentication.authenticate_header_value(f"Basic {credentials}")
+    except exceptions.AuthenticationFailed:
+        pass
+    if credentials.isascii() and credentials.isprintable():
+        anon_api.credentials(HTTP_AUTHORIZATION=f"Basic {credentials}")
+        assert anon_api.get(reverse("api:me")).status_code == 401

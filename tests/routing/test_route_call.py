@@ -23,6 +23,7 @@ from tests.factories import (
     TrunkFactory,
     TrunkNetworkFactory,
     VMGateClientFactory,
+    build_route_world,
 )
 
 pytestmark = pytest.mark.django_db
@@ -496,3 +497,37 @@ def test_another_tenants_networks_never_identify_ingress(world, other_tenant):
     TrunkNetworkFactory(trunk=foreign, network="198.51.100.0/24")
     DialpeerFactory(trunk=foreign, rule=RoutingRuleFactory(tenant=other_tenant, code="374"))
     assert world.call("937412345", trunk=None, source_ip="198.51.100.1").reason == "unknown_source"
+
+
+def test_a_lone_network_target_by_weight_orders_its_ready_clients_by_load_then_id(tenant):
+    """SPEC §5 step 8 by weight for a rule whose one target is a network: the live decision
+    (which takes the network's clients already in weight order) and the explanation (which
+    expands the target in full) agree, and follow a client's load change at once."""
+    world = build_route_world(tenant)
+    rule, network = world["rule"], world["gw_a"].network
+    rule.targets.all().delete()
+    RoutingTargetFactory(rule=rule, network=network, client=None, weight=7)
+    VMGateClient.objects.filter(pk=world["gw_a"].pk).update(active_calls=3)
+    VMGateClient.objects.filter(pk=world["gw_b"].pk).update(active_calls=0)
+    gw_c = VMGateClientFactory(network=network, name="gw-c", active_calls=3)
+    VMGateClientFactory(network=network, name="gw-off", status="off", active_calls=0)
+
+    def orders():
+        kw = {"called_number": "9937412345", "trunk": world["trunk"]}
+        live = route_call(tenant, **kw)
+        explained = route_call(tenant, explain=True, **kw)
+        return (
+            [t.client.name for t in live.targets],
+            [t.client.name for t in explained.targets],
+            [s.name for s in explained.skipped_targets],
+        )
+
+    live, explained, skipped = orders()
+    assert live == explained == ["gw-b", "gw-a", "gw-c"]  # load, then client id
+    assert len(skipped) == 1 and [
+        t.weight
+        for t in route_call(tenant, called_number="9937412345", trunk=world["trunk"]).targets
+    ] == [7, 7, 7]
+    VMGateClient.objects.filter(pk=gw_c.pk).update(active_calls=1)
+    live, explained, _ = orders()
+    assert live == explained == ["gw-b", "gw-c", "gw-a"]

@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -184,8 +185,6 @@ def test_edits_from_the_ui_the_api_and_psql_reach_the_service_within_a_second(
 
 
 def database_url_of_test_db():
-    from django.db import connection
-
     return database_url(connection.settings_dict)
 
 
@@ -230,14 +229,21 @@ def test_a_restart_beside_the_running_service_loses_no_call(
     assert new.ready_status() == 200
 
 
-def test_before_its_index_is_built_the_service_answers_503_at_once(tenant):
+def test_the_service_builds_then_answers_ready_and_nothing_but_the_edges_paths(tenant):
     service = RouteService(app=None, tenant_ids=[tenant.pk])
-    status, headers, body = service.answer("POST", ROUTE, [], b"{}")
-    assert status == 503 and ("Retry-After", "1") in headers
-    assert service.answer("GET", "/ready", [], b"")[0] == 503
-    assert service.answer("GET", "/admin/", [], b"")[0] == 404
     service.build()
-    assert service.answer("GET", "/ready", [], b"")[0] == 200 and service.ready_after < 5
+    assert service.ready.is_set() and service.ready_after < 5
+    status, _, body = service.answer("GET", "/ready", [], b"")
+    assert status == 200 and body.startswith(b"ready after ")
+    assert service.answer("GET", "/admin/", [], b"")[0] == 404
+    assert service.answer("POST", "/api/v1/customers/", [], b"{}")[0] == 404
+
+
+def test_unknown_tenant_slugs_are_refused_before_anything_starts(tenant, tmp_path):
+    for command in (["route_service"], ["route_snapshot", "--dir", str(tmp_path)]):
+        with pytest.raises(CommandError) as refused:
+            call_command(*command, "--tenant", tenant.slug, "--tenant", "no-such-tenant")
+        assert refused.value.returncode == 2 and "no-such-tenant" in str(refused.value)
 
 
 RAW_CASES = [

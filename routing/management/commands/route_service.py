@@ -15,7 +15,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from routing.engine.service import RouteService, serve
-from vmgate.models import Tenant
+from routing.management.tenants import tenants_by_slug
 from vmgate.wsgi import application  # the app's WSGI stack: the route fast path, then Django
 
 
@@ -58,17 +58,12 @@ class Command(BaseCommand):
         host, port = listen_address(listen)
         if snapshot_dir is not None:
             Path(snapshot_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
-        tenant_ids = None
-        if tenant:
-            found = dict(Tenant.objects.filter(slug__in=tenant).values_list("slug", "pk"))
-            missing = sorted(set(tenant) - set(found))
-            if missing:
-                raise CommandError(f"No tenant with slug {', '.join(missing)}.", returncode=2)
-            tenant_ids = [found[slug] for slug in tenant]
+        # None: every tenant, those created until the build included
+        tenant_ids = list(tenants_by_slug(tenant).values()) if tenant else None
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
         # the service runs the fast path itself, then Django (application.app) for the rest
         service = RouteService(application.app, tenant_ids, host, port, snapshot_dir)
-        self.stdout.write(f"route service listening on {host}:{port}")
+        self.stdout.write(f"route service on {host}:{port}: listens once its index is built")
         self.stdout.flush()
         asyncio.run(self.run(service))
 

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from routing.engine import index
-from vmgate.models import Tenant
+from routing.management.tenants import tenants_by_slug
 
 
 class Command(BaseCommand):
@@ -27,15 +27,10 @@ class Command(BaseCommand):
     def handle(self, *args, dir, tenant=None, **options):  # noqa: A002 - the option's name
         if connection.vendor != "postgresql":
             raise CommandError("Snapshots need PostgreSQL (they keep a transaction id).")
-        tenants = Tenant.objects.order_by("pk")
-        if tenant:
-            tenants = tenants.filter(slug__in=tenant)
-            missing = sorted(set(tenant) - set(tenants.values_list("slug", flat=True)))
-            if missing:
-                raise CommandError(f"No tenant with slug {', '.join(missing)}.", returncode=2)
+        tenants = tenants_by_slug(tenant)
         directory = Path(dir)
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for slug, pk in tenants.values_list("slug", "pk"):
+        for slug, pk in tenants.items():
             started = time.monotonic()
             index.write_snapshot(pk, index.snapshot_path(directory, pk))
             self.stdout.write(f"{slug}: written in {time.monotonic() - started:.1f} s")
