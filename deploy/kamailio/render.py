@@ -60,7 +60,7 @@ def _api_url(value: str) -> str:
         raise argparse.ArgumentTypeError("expected http(s)://host:port of the app")
     if re.search(r'["$\\\s@;]', value):
         raise argparse.ArgumentTypeError("URL must not contain quotes, $, \\, @, ; or spaces")
-    return value.rstrip("/") + "/api/v1/route/?format=rtjson"
+    return value.rstrip("/") + "/api/v1/route/?format=edge"
 
 
 def _db_url(value: str) -> str:

@@ -51,7 +51,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from routing.engine import index
-from routing.engine.http import HEADERS, ROUTE_PATH, fast_answer
+from routing.engine.http import ROUTE_PATH, fast_answer
 from vmgate.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -238,7 +238,7 @@ class RouteService:
             logger.debug("route fast path fell back", exc_info=True)
             fast = None
         if fast is not None:
-            return 200, HEADERS, fast
+            return 200, *fast
         started = []
 
         def start_response(status, response_headers, exc_info=None):

@@ -1,5 +1,6 @@
 """POST /api/v1/route/: every outcome of SPEC §5 through HTTP, explain, rtjson, bad bodies."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -161,6 +162,39 @@ def test_rtjson_of_a_rejection_carries_the_answer_and_no_routes(op_api, world):
     assert unknown["reason"] == "unknown_source" and unknown["sip_code"] is None
     assert unknown["dialpeer"] is None and unknown["rule"] is None and unknown["trunk"] is None
     assert unknown["edge"] == ":unknown_source:::::"
+
+
+def test_edge_format_is_the_edge_line_and_the_contacts_as_two_lines_of_text(op_api, world):
+    """?format=edge: what the SIP edge reads and nothing else (no JSON for it to parse)."""
+    ids = f"{world['trunk'].pk}:{world['dialpeer'].pk}:{world['rule'].pk}"
+    response = op_api.post(
+        URL + "?format=edge", {"called_number": NUMBER, "source_ip": "203.0.113.10"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == (
+        f"302:routed:{ids}:374:Moved Temporarily\n"
+        "sip:37412345678@10.8.0.12:5060|sip:37412345678@10.8.0.13:5070\n"
+    )
+    rtjson = op_api.post(
+        URL + "?format=rtjson", {"called_number": NUMBER, "source_ip": "203.0.113.10"}
+    ).json()
+    assert response.content.decode() == f"{rtjson['edge']}\n{rtjson['contacts']}\n"
+    unknown = op_api.post(
+        URL + "?format=edge", {"called_number": NUMBER, "source_ip": "198.18.0.1"}
+    )
+    assert unknown.content.decode() == ":unknown_source:::::\n\n"
+    Customer.objects.filter(pk=world["customer"].pk).update(status="blocked")
+    blocked = op_api.post(
+        URL + "?format=edge", {"called_number": NUMBER, "trunk": world["trunk"].pk}
+    )
+    assert blocked.content.decode() == f"403:customer_blocked:{world['trunk'].pk}::::Forbidden\n\n"
+    # a refusal keeps its status and its JSON field errors
+    bad = op_api.post(URL + "?format=edge", {"called_number": "1" * 65, "trunk": world["trunk"].pk})
+    assert bad.status_code == 400 and bad["Content-Type"] == "application/json"
+    assert "called_number" in json.loads(bad.content)
+    options = op_api.options(URL + "?format=edge")  # schemathesis found this one a 500
+    assert options.status_code == 200 and options["Content-Type"] == "application/json"
 
 
 def test_patching_a_client_changes_the_very_next_decision(op_api, world):
