@@ -58,7 +58,7 @@ API_URL ?= http://$(HOST):$(PORT)
 SIP_EDGE_DIR ?= .sip-edge
 # Shared memory (MB) for Kamailio: it keeps each transaction a few seconds; 64 (its
 # default) runs out near 1,200 calls/s.
-SIP_SHM_MB ?= 256
+SIP_SHM_MB ?= 1024
 # The app's database: the edge reads the authorized networks and max_cps from it.
 SIP_DB_URL ?= $(or $(VMGATE_DB_URL),$(DATABASE_URL),sqlite:///$(CURDIR)/db.sqlite3)
 sip-edge:

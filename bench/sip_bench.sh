@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# SIP edge benchmark (bench/README.md, "SIP edge"): sipp → Kamailio (deploy/kamailio) → route
-# API (the route service, or gunicorn with SIP_BENCH_ROUTE_API=gunicorn) → PostgreSQL with
+# SIP edge benchmark (bench/README.md, "SIP edge"): sipp → Kamailio (deploy/kamailio) → the
+# route service (manage.py route_service, asked in RESP; the index) → PostgreSQL with
 # the 1M-dialpeer data set (Kamailio also reads the
 # authorized networks and max_cps from it, every 2 s). sipp sends INVITEs at a fixed
 # rate for SIP_BENCH_DURATION seconds per step, stepping the rate up; every call must get a
@@ -29,16 +29,13 @@ RATES=${SIP_BENCH_RATES:-"100 200 300 400 500 600 800 1000"}
 DURATION=${SIP_BENCH_DURATION:-30}
 # The static-302 baseline's steps, run first in the same run ("" to skip it).
 BASELINE_RATES=${SIP_BENCH_BASELINE_RATES-"2000 4000 6000 8000 10000 12000 14000 16000"}
-# Who answers the edge's route lookups: "service" (manage.py route_service, one index,
-# kept-alive connections; the default since issue 16) or "gunicorn" (the app's workers).
-ROUTE_API=${SIP_BENCH_ROUTE_API:-service}
-WORKERS=${SIP_BENCH_GUNICORN_WORKERS:-4}
 # The route service's snapshots: kept between runs, so the second run starts from one.
 SNAPSHOT_DIR=${SIP_BENCH_SNAPSHOT_DIR:-$ROOT/bench/out/route-snapshots}
 CHILDREN=${SIP_BENCH_KAMAILIO_CHILDREN:-16}
 # Kamailio shared memory (MB): it holds every transaction for its 4 s wait timer; the
-# default 64 MB runs out near 1,200 calls/s ("new_t(): out of mem"); 256 as make sip-edge.
-SHM_MB=${SIP_BENCH_KAMAILIO_SHM_MB:-256}
+# default 64 MB runs out near 1,200 calls/s, 256 MB near 4,800 ("new_t(): out of mem");
+# 1024 as make sip-edge.
+SHM_MB=${SIP_BENCH_KAMAILIO_SHM_MB:-1024}
 OUT=$ROOT/bench/out/sip-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 
@@ -50,26 +47,17 @@ echo "== preparing $DB (trunk, token, routed numbers)"
 
 HTTP_PORT=$(free_port tcp)
 SIP_PORT=$(free_port udp)
-if [ "$ROUTE_API" = service ]; then
-  echo "== route service (manage.py route_service) on 127.0.0.1:$HTTP_PORT"
-  START=$(date +%s.%N)
-  DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
-    "$PY" manage.py route_service --listen "127.0.0.1:$HTTP_PORT" --tenant bench \
-    --snapshot-dir "$SNAPSHOT_DIR" \
-    >"$OUT/route-service.log" 2>&1 </dev/null &
-  pids+=($!)
-  API_PID=$!
-  WORKERS=1
-  until curl -sf "http://127.0.0.1:$HTTP_PORT/ready" >/dev/null; do sleep 0.05; done
-  echo "== route service ready after $(echo "$(date +%s.%N) - $START" | bc) s ($(curl -s "http://127.0.0.1:$HTTP_PORT/ready"))" | tee -a "$OUT/report.txt"
-else
-  echo "== gunicorn ($WORKERS workers) on 127.0.0.1:$HTTP_PORT"
-  DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
-    "$PY" -m gunicorn vmgate.wsgi -b "127.0.0.1:$HTTP_PORT" -w "$WORKERS" --timeout 600 \
-    >"$OUT/gunicorn.log" 2>&1 </dev/null &
-  pids+=($!)
-  API_PID=$!
-fi
+echo "== route service (manage.py route_service) on 127.0.0.1:$HTTP_PORT"
+START=$(date +%s.%N)
+DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
+  "$PY" manage.py route_service --listen "127.0.0.1:$HTTP_PORT" --tenant bench \
+  --snapshot-dir "$SNAPSHOT_DIR" \
+  >"$OUT/route-service.log" 2>&1 </dev/null &
+pids+=($!)
+API_PID=$!
+WORKERS=1
+until curl -sf "http://127.0.0.1:$HTTP_PORT/ready" >/dev/null; do sleep 0.05; done
+echo "== route service ready after $(echo "$(date +%s.%N) - $START" | bc) s ($(curl -s "http://127.0.0.1:$HTTP_PORT/ready"))" | tee -a "$OUT/report.txt"
 
 TOKEN=$(head -n1 "$OUT/token")
 NUMBER=$(sed -n 2p "$OUT/numbers.csv" | tr -d ';')
@@ -97,19 +85,14 @@ for round in $(seq 1 20); do
   rm -f "$OUT"/warm."$round".*
   [ "$slow" = 0 ] && break
 done
-# the proof: every worker holds its index (RSS of each, in MB)
-if [ "$ROUTE_API" = service ]; then
-  echo "== route service RSS MB after warm-up: $(awk '/^VmRSS:/ { printf "%d", $2 / 1024 }' /proc/$API_PID/status)" | tee -a "$OUT/report.txt"
-else
-  echo "== gunicorn workers' RSS MB after warm-up: $(for pid in $(cat /proc/$API_PID/task/$API_PID/children); do
-    awk '/^VmRSS:/ { printf "%d ", $2 / 1024 }' /proc/$pid/status; done)" | tee -a "$OUT/report.txt"
-fi
+# the proof: the service holds its index (RSS in MB)
+echo "== route service RSS MB after warm-up: $(awk '/^VmRSS:/ { printf "%d", $2 / 1024 }' /proc/$API_PID/status)" | tee -a "$OUT/report.txt"
 
 echo "== kamailio ($CHILDREN children) on udp:127.0.0.1:$SIP_PORT"
 "$PY" deploy/kamailio/render.py "$OUT/kamailio" --listen "127.0.0.1:$SIP_PORT" \
   --api-url "http://127.0.0.1:$HTTP_PORT" --token-file "$OUT/token" \
   --db-url "$DATABASE_URL" --tenant-id "$(cat "$OUT/tenant_id")" \
-  --children "$CHILDREN" --pike-density 1000000 >/dev/null
+  --children "$CHILDREN" --pike-density 65535 --pike-unit 1 >/dev/null
 "$OUT/kamailio/run" -m "$SHM_MB" >"$OUT/kamailio.log" 2>&1 </dev/null &
 pids+=($!)
 KAMAILIO_PID=$!

@@ -4,7 +4,7 @@
 # rate steps of sip_bench.sh move by ±20 % on a shared 2-core VM). sipp sends
 # SIP_CG_CALLS INVITEs (each answered 302, then ACKed) at a low rate to a Kamailio with one
 # child running under callgrind; the route API is the route service over the bench
-# database, as in sip_bench.sh (SIP_CG_ROUTE_API=gunicorn: one gunicorn worker). Prints Kamailio's instructions per call (all its processes, start-up
+# database, as in sip_bench.sh. Prints Kamailio's instructions per call (all its processes, start-up
 # excluded: counted only from the first INVITE, via callgrind_control -z) and writes the
 # callgrind files for callgrind_annotate.
 #
@@ -29,15 +29,9 @@ mkdir -p "$OUT"
 "$PY" bench/sip_bench_setup.py prepare --out "$OUT" --numbers 200 >/dev/null
 HTTP_PORT=$(free_port tcp)
 SIP_PORT=$(free_port udp)
-if [ "${SIP_CG_ROUTE_API:-service}" = service ]; then  # as sip_bench.sh since issue 16
-  DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
-    "$PY" manage.py route_service --listen "127.0.0.1:$HTTP_PORT" --tenant bench \
-    >"$OUT/route-service.log" 2>&1 </dev/null &
-else
-  DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
-    "$PY" -m gunicorn vmgate.wsgi -b "127.0.0.1:$HTTP_PORT" -w 1 --timeout 600 \
-    >"$OUT/gunicorn.log" 2>&1 </dev/null &
-fi
+DJANGO_DEBUG=0 DJANGO_SECRET_KEY=sip-bench-only DJANGO_LOG_LEVEL=ERROR \
+  "$PY" manage.py route_service --listen "127.0.0.1:$HTTP_PORT" --tenant bench \
+  >"$OUT/route-service.log" 2>&1 </dev/null &
 pids+=($!)
 TOKEN=$(head -n1 "$OUT/token")
 NUMBER=$(sed -n 2p "$OUT/numbers.csv" | tr -d ';')
@@ -51,7 +45,7 @@ for _ in $(seq 1 600); do
 done
 
 args=(--listen "127.0.0.1:$SIP_PORT" --api-url "http://127.0.0.1:$HTTP_PORT"
-  --token-file "$OUT/token" --children 1 --pike-density 1000000)
+  --token-file "$OUT/token" --children 1 --pike-density 65535 --pike-unit 1)
 # a tree whose edge reads the database (issue 14 on) needs its URL and the tenant
 if grep -q -- "--db-url" "$EDGE/deploy/kamailio/render.py"; then
   args+=(--db-url "$DATABASE_URL" --tenant-id "$(cat "$OUT/tenant_id")")

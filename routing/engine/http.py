@@ -576,6 +576,26 @@ def fast_answer(environ):
     return HEADERS_OF[fmt], body.encode()
 
 
+def edge_answer(tenant, called_number, source_ip):
+    """The SIP edge's lookup over RESP (``routing.engine.resp``): ``(text, None)`` with
+    the ``?format=edge`` answer, or ``(None, field errors)`` where ``POST /api/v1/route/``
+    answers 400 — the same validation, engine call and rendering as the API's."""
+    data = {"called_number": called_number, "source_ip": source_ip}
+    lookup = quick_lookup(data)
+    if lookup is None:  # not the plain case: the serializer decides, with its messages
+        params = RouteLookupSerializer(data=data)
+        if not params.is_valid():
+            return None, params.errors
+        lookup = params.validated_data
+    try:
+        decision = engine.route_call(
+            tenant, called_number=lookup["called_number"], source_ip=lookup["source_ip"]
+        )
+    except engine.IngressError as exc:
+        return None, {"source_ip": [str(exc)]}
+    return edge_text(decision), None
+
+
 class FastRouteMiddleware:
     """WSGI middleware around the Django application (vmgate.wsgi)."""
 

@@ -6,7 +6,8 @@ keeps its own index (≈ 600 MB at 1M dialpeers, ~9 s to build), and gunicorn's 
 close the connection after every answer, so the SIP edge paid a TCP handshake and a new
 curl handle per call. The service builds **one** index per host, keeps it current from the
 change feed like any index (``routing.engine.index``), and keeps the edge's connections
-open (Kamailio's ``httpcon`` with ``keep_connections``).
+open. The edge speaks RESP to it (``routing.engine.resp``; Kamailio's ``ndb_redis``): a
+connection whose first byte is ``*`` is RESP, any other HTTP, so one address serves both.
 
 What it answers: exactly what the app answers. Each request becomes a WSGI environ and goes
 to the route lookup's fast path (``routing.engine.http.fast_answer``, as in
@@ -19,8 +20,8 @@ It listens only once every tenant's index is built: until then a connection is r
 the SIP edge answers its INVITE 503 at once, never a stall. It listens with
 ``SO_REUSEPORT``, so a restart loses no call: start the new service on the same port beside
 the running one, wait for its ``/ready``, then stop the old one (SIGTERM: it stops
-accepting and closes its kept-alive connections; the edge's curl connects again, to the new
-one). If the index cannot be built the process exits non-zero, for its supervisor to start
+accepting and closes its kept-alive connections; the edge's workers connect again, to the
+new one). If the index cannot be built the process exits non-zero, for its supervisor to start
 it again. While it runs, every index is polled every ``index.POLL_INTERVAL`` seconds even
 without traffic, so an edit made anywhere (UI, API, admin, psql) is seen within about half
 a second.
@@ -50,7 +51,7 @@ import time
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from routing.engine import index
+from routing.engine import index, resp
 from routing.engine.http import ROUTE_PATH, fast_answer
 from vmgate.models import Tenant
 
@@ -272,6 +273,8 @@ class Connection(asyncio.Protocol):
         self.buffer = b""
         self.transport = None
         self.peer = "127.0.0.1"
+        self.edge = False  # True once the first byte said RESP
+        self.fresh = True  # nothing received yet: the first byte picks the protocol
 
     def connection_made(self, transport):
         self.transport = transport
@@ -283,11 +286,43 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data):
         self.buffer += data
+        if self.fresh and self.buffer:
+            self.fresh = False
+            if self.buffer[:1] == b"*":  # a RESP array; an HTTP request starts with a method
+                self.edge = True
+        if self.edge:
+            self.resp_received()
+            return
         while self.transport is not None and not self.transport.is_closing():
             request = self.take_request()
             if request is None:
                 return
             self.respond(*request)
+
+    def resp_received(self):
+        """The SIP edge's RESP commands (routing.engine.resp), answered in order."""
+        replies = []
+        while True:
+            try:
+                taken = resp.take_command(self.buffer)
+            except resp.ProtocolError as exc:
+                replies.append(resp.error(f"ERR protocol error: {exc}"))
+                self.transport.write(b"".join(replies))
+                self.transport.close()
+                self.buffer = b""
+                return
+            if taken is None:
+                break
+            args, used = taken
+            self.buffer = self.buffer[used:]
+            try:
+                replies.append(resp.answer(args))
+            except Exception:  # noqa: BLE001 - one command's failure is not the service's
+                logger.exception("route service: RESP command failed")
+                close_old_connections()
+                replies.append(resp.error("ERR internal error"))
+        if replies:
+            self.transport.write(b"".join(replies))
 
     def fail(self, status, text):
         self.transport.write(render(*plain(status, text), keep_alive=False))

@@ -90,15 +90,17 @@ def api_token(sip_operator):
 
 
 @pytest.fixture
-def start_edge(route_app, api_token, sip_dir):
-    """``start_edge(api_url=None, **render_options)`` → a running Kamailio, stopped after."""
+def start_edge(route_service, api_token, sip_dir):
+    """``start_edge(api_url=None, **render_options)`` → a running Kamailio asking the
+    session's route service (or ``api_url``), stopped after."""
     started = []
 
     from django.db import connection
 
     def start(api_url=None, token=None, **options):
         options.setdefault("db_url", database_url(connection.settings_dict))
-        edge = Kamailio(api_url or route_app.url, token or api_token, sip_dir, **options)
+        url = api_url or route_service.service.url
+        edge = Kamailio(url, token or api_token, sip_dir, **options)
         started.append(edge)
         return edge
 

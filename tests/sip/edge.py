@@ -73,7 +73,28 @@ def start_app_process(args: list[str], database_url: str, log: Path) -> subproce
         )
 
 
-class Gunicorn:
+class AppProcess:
+    """A process of the app's (``proc``), with its children, that a test may freeze."""
+
+    proc: subprocess.Popen
+
+    def freeze(self) -> None:
+        """SIGSTOP it and its children: connections are accepted by the kernel, never
+        answered."""
+        for pid in [self.proc.pid, *children_of(self.proc.pid)]:
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        for pid in [self.proc.pid, *children_of(self.proc.pid)]:
+            os.kill(pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.thaw()
+        stop(self.proc)
+
+
+class Gunicorn(AppProcess):
     """The app under gunicorn on 127.0.0.1:<free port>, using ``database_url``."""
 
     def __init__(self, database_url: str, log_dir: Path, workers: int = 2):
@@ -113,22 +134,8 @@ class Gunicorn:
                 time.sleep(0.2)
         raise RuntimeError(f"gunicorn not ready:\n{self.log.read_text()[-3000:]}")
 
-    def freeze(self) -> None:
-        """SIGSTOP master and workers: connections are accepted by the kernel, never answered."""
-        for pid in [self.proc.pid, *children_of(self.proc.pid)]:
-            os.kill(pid, signal.SIGSTOP)
 
-    def thaw(self) -> None:
-        for pid in [self.proc.pid, *children_of(self.proc.pid)]:
-            os.kill(pid, signal.SIGCONT)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.thaw()
-        stop(self.proc)
-
-
-class RouteService:
+class RouteService(AppProcess):
     """``manage.py route_service`` on 127.0.0.1:<port> (a free one, or ``port`` to come
     back where a killed one was), using ``database_url``; started, and ready when asked."""
 
@@ -181,9 +188,6 @@ class RouteService:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(10)
-
-    def stop(self) -> None:
-        stop(self.proc)
 
 
 class Kamailio:

@@ -280,16 +280,57 @@ def test_malformed_requests_get_a_clear_status_and_the_service_lives_on(route_se
     body=st.binary(max_size=64),
 )
 def test_no_request_head_breaks_the_service(route_service, head, body):
-    """Fuzzed: any head, any body: a status line or nothing yet, never a dead service."""
+    """Fuzzed: any head, any body: a status line (a RESP reply if it starts with "*") or
+    nothing yet, never a server error, never a dead service."""
     with socket.create_connection(("127.0.0.1", route_service.service.port), timeout=5) as sock:
         sock.sendall(head + b"\r\n\r\n" + body)
         sock.shutdown(socket.SHUT_WR)
         reply = b""
         while chunk := sock.recv(65536):
             reply += chunk
-    assert reply == b"" or reply.startswith(b"HTTP/1.1 "), reply[:100]
-    assert not reply.startswith(b"HTTP/1.1 5"), reply[:300]
+    if head.startswith(b"*"):
+        assert reply == b"" or reply[:1] in (b"+", b"-", b"$"), reply[:100]
+        assert b"-ERR internal" not in reply, reply[:300]
+    else:
+        assert reply == b"" or reply.startswith(b"HTTP/1.1 "), reply[:100]
+        assert not reply.startswith(b"HTTP/1.1 5"), reply[:300]
     assert route_service.service.ready_status() == 200
+
+
+def test_one_port_speaks_resp_to_the_edge_and_http_to_everyone_else(
+    route_service, api_token, carrier
+):
+    """A connection whose first byte is "*" is RESP (routing.engine.resp): the edge's ROUTE
+    gets the bytes the HTTP API gives in ?format=edge, commands pipelined in one packet get
+    their answers in order, and a malformed frame is answered and closes only that
+    connection."""
+    number = TECH + "37412345"
+    status, _, http_answer = post(
+        connect(route_service.service.url),
+        {"called_number": number, "source_ip": "127.0.0.1"},
+        api_token,
+        ROUTE + "?format=edge",
+    )
+    assert status == 200 and http_answer.startswith(b"302:routed:")
+    route = f"ROUTE {api_token} {number} 127.0.0.1".split()
+    wanted = b"+PONG\r\n" + b"$%d\r\n%s\r\n" % (len(http_answer), http_answer)
+    with socket.create_connection(("127.0.0.1", route_service.service.port), timeout=5) as sock:
+        sock.sendall(b"*1\r\n$4\r\nPING\r\n" + resp_frame(*route))
+        reply = b""
+        while len(reply) < len(wanted):
+            chunk = sock.recv(65536)
+            assert chunk, reply
+            reply += chunk
+        assert reply == wanted
+        sock.sendall(b"*1\r\n:1\r\n")
+        assert sock.recv(65536).startswith(b"-ERR protocol error")
+        assert sock.recv(65536) == b""  # closed
+    assert route_service.service.ready_status() == 200
+
+
+def resp_frame(*args):
+    raw = [a.encode() for a in args]
+    return b"*%d\r\n" % len(raw) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in raw)
 
 
 def test_two_requests_in_one_packet_get_two_answers_in_order(route_service):
