@@ -291,6 +291,11 @@ CONTENT_SECURITY_POLICY = {
 
 # API request bodies (vmgate.api_parsers.LimitedJSONParser): larger or deeper → 400.
 API_MAX_BODY_BYTES = env_int("DJANGO_API_MAX_BODY_BYTES", 1024 * 1024)
+
+# The route service of this host (manage.py route_service), as http://HOST:PORT: when set,
+# the app's processes pass every request to /api/v1/route/ to it and hold no routing index for
+# the route API (routing/engine/forward.py). Empty: they look routes up themselves.
+VMGATE_ROUTE_SERVICE = os.environ.get("VMGATE_ROUTE_SERVICE", "").strip()
 API_MAX_JSON_DEPTH = 32
 
 LOGGING = {

@@ -36,6 +36,7 @@ import io
 import json
 import logging
 
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
@@ -54,6 +55,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from routing import engine
+from routing.engine.forward import Forwarder
 from vmgate.api import (
     APIViewMixin,
     StrictBooleanField,
@@ -597,13 +599,21 @@ def edge_answer(tenant, called_number, source_ip):
 
 
 class FastRouteMiddleware:
-    """WSGI middleware around the Django application (vmgate.wsgi)."""
+    """WSGI middleware around the Django application (vmgate.wsgi). With
+    ``VMGATE_ROUTE_SERVICE`` set, route lookups go to the host's route service instead
+    (``routing.engine.forward``): this process then builds no index for them."""
 
-    def __init__(self, app):
+    def __init__(self, app, route_service=None):
         self.app = app
+        url = route_service if route_service is not None else settings.VMGATE_ROUTE_SERVICE
+        self.forward = Forwarder(url) if url else None
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") != ROUTE_PATH or environ.get("REQUEST_METHOD") != "POST":
+        if environ.get("PATH_INFO") != ROUTE_PATH:
+            return self.app(environ, start_response)
+        if self.forward is not None:
+            return self.forward(environ, start_response)
+        if environ.get("REQUEST_METHOD") != "POST":
             return self.app(environ, start_response)
         # As Django's handler: closes a connection past its age or broken before any query.
         signals.request_started.send(sender=self.__class__, environ=environ)

@@ -58,9 +58,11 @@ def children_of(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
-def start_app_process(args: list[str], database_url: str, log: Path) -> subprocess.Popen:
+def start_app_process(
+    args: list[str], database_url: str, log: Path, env_extra: dict | None = None
+) -> subprocess.Popen:
     """``python ARGS`` from the repository on ``database_url``, its output appended to ``log``."""
-    env = dict(os.environ, DATABASE_URL=database_url, DJANGO_CONN_MAX_AGE="60")
+    env = dict(os.environ, DATABASE_URL=database_url, DJANGO_CONN_MAX_AGE="60", **(env_extra or {}))
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     with open(log, "ab") as out:
         return subprocess.Popen(
@@ -97,7 +99,7 @@ class AppProcess:
 class Gunicorn(AppProcess):
     """The app under gunicorn on 127.0.0.1:<free port>, using ``database_url``."""
 
-    def __init__(self, database_url: str, log_dir: Path, workers: int = 2):
+    def __init__(self, database_url: str, log_dir: Path, workers: int = 2, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log_dir / f"gunicorn-{self.port}.log"
@@ -117,6 +119,7 @@ class Gunicorn(AppProcess):
             ],
             database_url,
             self.log,
+            env,
         )
         self._wait_ready()
 

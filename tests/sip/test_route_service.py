@@ -118,6 +118,49 @@ def test_the_service_answers_what_the_app_answers(route_service, route_app, api_
     assert statuses == [200, 200, 200, 200, 400, 400, 400, 401, 200, 400]
 
 
+def test_app_workers_pass_route_lookups_to_the_service(route_service, api_token, carrier, sip_dir):
+    """VMGATE_ROUTE_SERVICE: gunicorn's workers answer every route lookup with the service's
+    answer (the same bytes, refusals included) and look nothing up themselves: with the
+    service dead they answer 503, not a decision of their own."""
+    from tests.sip.edge import Gunicorn
+
+    app = Gunicorn(
+        database_url_of_test_db(),
+        sip_dir,
+        workers=1,
+        env={"VMGATE_ROUTE_SERVICE": route_service.service.url},
+    )
+    try:
+        requests = [
+            ({"called_number": TECH + "37412345", "source_ip": "127.0.0.1"}, ROUTE),
+            (
+                {"called_number": TECH + "37412345", "source_ip": "127.0.0.1"},
+                ROUTE + "?format=edge",
+            ),
+            (
+                {"called_number": TECH + "37412345", "trunk": carrier.trunk.pk, "explain": True},
+                ROUTE,
+            ),
+            ({"called_number": "1" * 65, "source_ip": "127.0.0.1"}, ROUTE),
+            (b'{"called_number": ', ROUTE),
+        ]
+        for body, path in requests:
+            direct = without_time(post(connect(route_service.service.url), body, api_token, path))
+            passed = without_time(post(connect(app.url), body, api_token, path))
+            assert passed == direct, (body, path)
+        route_service.service.kill()
+        status, _, body = post(
+            connect(app.url),
+            {"called_number": TECH + "37412345", "source_ip": "127.0.0.1"},
+            api_token,
+        )
+        assert status == 503 and b"route service" in body
+    finally:
+        app.stop()
+        if route_service.service.proc.poll() is not None:
+            route_service.restart()
+
+
 def route_of(conn, token, number=TECH + "37412345"):
     status, _, body = post(conn, {"called_number": number, "source_ip": "127.0.0.1"}, token, ROUTE)
     assert status == 200, body
