@@ -5,9 +5,11 @@ share it). Not part of the test suite; bench/README.md, "Memory".
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vmgate_bench_engine \\
         .venv/bin/python bench/route_memory.py [--numbers 250000] [--workers 4]
 
-Starts ``manage.py route_service`` (tenant ``bench``) and gunicorn on free loopback ports,
-sends one route lookup per distinct number to the service over one kept-alive connection
-(as the SIP edge does) and a few page requests to gunicorn, then reads
+Starts ``manage.py route_service`` (tenant ``bench``) and gunicorn with
+``VMGATE_ROUTE_SERVICE`` pointing at it on free loopback ports, sends one route lookup per
+distinct number to gunicorn's workers (``--through gunicorn``, the default: 8 client threads,
+the workers pass each lookup to the service) or to the service over one kept-alive
+connection (``--through service``, as the SIP edge does), then reads
 ``/proc/<pid>/smaps_rollup`` of every process. Everything started is stopped on exit; the
 bench login it creates (``sip_bench_setup.py prepare``) is removed.
 """
@@ -21,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -69,6 +72,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--numbers", type=int, default=250_000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--through", choices=["gunicorn", "service"], default="gunicorn")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vmgate.settings")
     import django
@@ -114,6 +118,7 @@ def main():
             "--tenant",
             "bench",
         )
+        env["VMGATE_ROUTE_SERVICE"] = f"http://127.0.0.1:{service_port}"
         app = start(
             "-m", "gunicorn", "vmgate.wsgi", "-b", f"127.0.0.1:{app_port}", "-w", str(args.workers)
         )
@@ -137,22 +142,41 @@ def main():
         for trunk_id, ip, number in calls:  # distinct numbers, by trunk or by source address
             lookups[number] = {"trunk": trunk_id} if ip is None else {"source_ip": ip}
         auth = "Basic " + base64.b64encode(f"edge:{token}".encode()).decode()
-        conn = http.client.HTTPConnection("127.0.0.1", service_port, timeout=10)
-        t0, statuses = time.monotonic(), {}
-        for number, ingress in lookups.items():
-            conn.request(
-                "POST",
-                "/api/v1/route/?format=rtjson",
-                body=json.dumps({"called_number": number, **ingress}),
-                headers={"Content-Type": "application/json", "Authorization": auth},
-            )
-            resp = conn.getresponse()
-            resp.read()
-            statuses[resp.status] = statuses.get(resp.status, 0) + 1
+        port = app_port if args.through == "gunicorn" else service_port
+        items = list(lookups.items())
+        threads = 8 if args.through == "gunicorn" else 1
+        statuses = {}
+        lock = threading.Lock()
+
+        def send(part):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            counts = {}
+            for number, ingress in part:
+                conn.request(
+                    "POST",
+                    "/api/v1/route/?format=rtjson",
+                    body=json.dumps({"called_number": number, **ingress}),
+                    headers={"Content-Type": "application/json", "Authorization": auth},
+                )
+                resp = conn.getresponse()
+                resp.read()
+                counts[resp.status] = counts.get(resp.status, 0) + 1
+                if resp.will_close:  # gunicorn's sync workers close every connection
+                    conn.close()
+            with lock:
+                for status, n in counts.items():
+                    statuses[status] = statuses.get(status, 0) + n
+
+        t0 = time.monotonic()
+        clients = [threading.Thread(target=send, args=(items[i::threads],)) for i in range(threads)]
+        for c in clients:
+            c.start()
+        for c in clients:
+            c.join()
         took = time.monotonic() - t0
         print(
-            f"{len(lookups):,} distinct numbers in {took:.1f} s ({len(lookups) / took:,.0f}/s, "
-            f"one kept-alive connection); statuses {statuses}"
+            f"{len(lookups):,} distinct numbers through {args.through} in {took:.1f} s "
+            f"({len(lookups) / took:,.0f}/s, {threads} client thread(s)); statuses {statuses}"
         )
         workers = children(app.pid)
         svc, master = pss_mb(service.pid), pss_mb(app.pid)
