@@ -53,6 +53,14 @@ def viewer(tenant):
 
 
 @pytest.fixture
+def operator_key(operator):
+    """An API token key of the tenant's operator (what ``Authorization: Token`` carries)."""
+    from vmgate.models import APIToken
+
+    return APIToken.issue(operator, "operator-key")[1]
+
+
+@pytest.fixture
 def other_operator(other_tenant):
     return MembershipFactory(tenant=other_tenant, role="operator", user__username="op-b").user
 

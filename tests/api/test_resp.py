@@ -38,8 +38,8 @@ def world(tenant):
 
 
 @pytest.fixture
-def key(operator):
-    return APIToken.issue(operator, "edge")[1]
+def key(operator_key):
+    return operator_key
 
 
 @pytest.mark.parametrize(

@@ -70,34 +70,27 @@ def op_api(operator):
     return token_client(operator)
 
 
-@pytest.fixture
-def key(operator):
-    from vmgate.models import APIToken
-
-    return APIToken.issue(operator, "errors")[1]
-
-
 @pytest.mark.parametrize("path", ["/api/v1/route/", "/api/v1/customers/", "/api/v1/dialpeers/"])
-def test_deeply_nested_json_is_a_400_with_json_on_every_path(path, key):
-    answer = wsgi_post(path, DEEP, key)
+def test_deeply_nested_json_is_a_400_with_json_on_every_path(path, operator_key):
+    answer = wsgi_post(path, DEEP, operator_key)
     assert answer["status"] == 400
     assert answer["headers"]["Content-Type"] == "application/json"
     assert "nested too deeply" in json.loads(answer["body"])["detail"]
 
 
-def test_json_just_past_the_depth_limit_is_refused_and_at_it_is_parsed(key):
+def test_json_just_past_the_depth_limit_is_refused_and_at_it_is_parsed(operator_key):
     limit = settings.API_MAX_JSON_DEPTH
-    over = wsgi_post("/api/v1/customers/", b"[" * (limit + 1) + b"]" * (limit + 1), key)
+    over = wsgi_post("/api/v1/customers/", b"[" * (limit + 1) + b"]" * (limit + 1), operator_key)
     assert over["status"] == 400 and "nested too deeply" in over["body"].decode()
-    at = wsgi_post("/api/v1/customers/", b"[" * limit + b"]" * limit, key)
+    at = wsgi_post("/api/v1/customers/", b"[" * limit + b"]" * limit, operator_key)
     assert at["status"] == 400  # a list is not a customer: DRF's field-level refusal
     assert "nested" not in at["body"].decode()
 
 
 @pytest.mark.parametrize("path", ["/api/v1/route/", "/api/v1/customers/"])
-def test_a_body_larger_than_the_limit_is_a_400_with_json(path, key):
+def test_a_body_larger_than_the_limit_is_a_400_with_json(path, operator_key):
     body = b'{"name": "' + b"x" * settings.API_MAX_BODY_BYTES + b'"}'
-    answer = wsgi_post(path, body, key)
+    answer = wsgi_post(path, body, operator_key)
     assert answer["status"] == 400
     assert "too large" in json.loads(answer["body"])["detail"]
 
@@ -139,10 +132,10 @@ def test_api_answers_are_never_cached_pages_may_be(op_api, op_client, tenant):
     assert "no-store" not in op_client.get("/customers/").get("Cache-Control", "")
 
 
-def test_the_route_fast_path_answers_are_never_cached(tenant, key):
+def test_the_route_fast_path_answers_are_never_cached(tenant, operator_key):
     world = build_route_world(tenant)
     body = json.dumps({"called_number": "9937412345678", "trunk": world["trunk"].pk}).encode()
-    answer = wsgi_post("/api/v1/route/", body, key)
+    answer = wsgi_post("/api/v1/route/", body, operator_key)
     assert answer["status"] == 200
     assert answer["headers"]["Cache-Control"] == "no-store"
 
