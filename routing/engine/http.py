@@ -40,7 +40,6 @@ from django.conf import settings
 from django.core import signals
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -64,6 +63,7 @@ from vmgate.api import (
     StrictIntegerField,
 )
 from vmgate.api_auth import TenantPermission, TokenAuthentication
+from vmgate.api_schema import NO_NUL
 
 # --------------------------------------------------------------------------- route lookup
 
@@ -409,7 +409,7 @@ class RouteView(APIViewMixin, APIView):
                 resource_type_field_name=None,
             ),
             (200, "text/plain"): OpenApiResponse(
-                response=OpenApiTypes.STR,
+                response={"type": "string", "pattern": NO_NUL},
                 description="`?format=edge`: two lines, `sip_code:reason:trunk:dialpeer:"
                 "rule:code:phrase` (empty where null) and the Contact URIs `|`-separated.",
             ),
