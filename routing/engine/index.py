@@ -41,7 +41,6 @@ import ipaddress
 import logging
 import os
 import pickle
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -366,9 +365,16 @@ class TenantIndex:
 
     def _set_plan_rates(self, plan, rows):
         table = {}
+        canon = {}.setdefault  # one string object per code and description
         for r in rows:
             rate = E.RateRef(
-                r[0], plan.id, plan.name, plan.currency, _intern(r[2]), _intern(r[3]), *r[4:]
+                r[0],
+                plan.id,
+                plan.name,
+                plan.currency,
+                canon(r[2], r[2]),
+                canon(r[3], r[3]),
+                *r[4:],
             )
             table.setdefault(rate.code, []).append(rate)
         for versions in table.values():
@@ -879,10 +885,6 @@ def _group_specs(rows):
         if specs.__class__ is tuple:
             found[rule_id] = tuple(sorted(specs, key=lambda t: (t.priority, t.id)))
     return found
-
-
-def _intern(s):
-    return s if s is None else sys.intern(s)
 
 
 _ids = {}
