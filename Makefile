@@ -51,10 +51,11 @@ route-service: venv
 	exec $(BIN)/python manage.py route_service --listen $(ROUTE_LISTEN) \
 	  $(if $(ROUTE_SNAPSHOT_DIR),--snapshot-dir $(ROUTE_SNAPSHOT_DIR))
 
-# The SIP edge (README "SIP edge"): Kamailio in the foreground, asking the app's route API.
+# The SIP edge (README "SIP edge"): Kamailio in the foreground, asking the route service of
+# this host (make route-service) in RESP.
 #   VMGATE_API_TOKEN=<key from manage.py create_api_token USER> make sip-edge
 SIP_LISTEN ?= 127.0.0.1:5060
-API_URL ?= http://$(HOST):$(PORT)
+API_URL ?= http://$(ROUTE_LISTEN)
 SIP_EDGE_DIR ?= .sip-edge
 # Shared memory (MB) for Kamailio: it keeps each transaction a few seconds; 64 (its
 # default) runs out near 1,200 calls/s.
