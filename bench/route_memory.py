@@ -15,7 +15,6 @@ bench login it creates (``sip_bench_setup.py prepare``) is removed.
 """
 
 import argparse
-import base64
 import http.client
 import json
 import os
@@ -141,7 +140,7 @@ def main():
         lookups = {}
         for trunk_id, ip, number in calls:  # distinct numbers, by trunk or by source address
             lookups[number] = {"trunk": trunk_id} if ip is None else {"source_ip": ip}
-        auth = "Basic " + base64.b64encode(f"edge:{token}".encode()).decode()
+        auth = f"Token {token}"
         port = app_port if args.through == "gunicorn" else service_port
         items = list(lookups.items())
         threads = 8 if args.through == "gunicorn" else 1

@@ -1,7 +1,6 @@
 """Authentication and permission of the JSON API (kept apart from vmgate.api so DRF's
 settings can import them without importing the viewsets)."""
 
-import base64
 import time
 from datetime import timedelta
 
@@ -50,10 +49,7 @@ token_cache = TokenCache()
 
 class TokenAuthentication(BaseAuthentication):
     """``Authorization: Token <key>``: one indexed lookup by the key's hash (cached for a
-    second, see :class:`TokenCache`). The same key is also taken as the password of HTTP
-    Basic authentication (``Basic base64(any-name:<key>)``), for a client that can set
-    credentials but no header: the SIP edge's Kamailio, whose kept-alive ``httpcon``
-    connections to the route lookup send no custom header.
+    second, see :class:`TokenCache`).
 
     Sets ``request.tenant`` / ``request.membership`` for the token's user (the session
     middleware only knows session users). ``last_used_at`` is written at most once a minute.
@@ -80,11 +76,11 @@ class TokenAuthentication(BaseAuthentication):
         if not header:
             return None
         parts = header.split()
-        if not parts or parts[0].lower() not in (cls.keyword.lower(), "basic"):
+        if not parts or parts[0].lower() != cls.keyword.lower():
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Invalid token header.")
-        key = parts[1] if parts[0].lower() != "basic" else cls.basic_password(parts[1])
+        key = parts[1]
         if len(key) > 200 or "\x00" in key:
             raise exceptions.AuthenticationFailed("Invalid token.")
         key_hash = APIToken.hash_key(key)
@@ -101,18 +97,6 @@ class TokenAuthentication(BaseAuthentication):
             APIToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
         return token, membership
-
-    @staticmethod
-    def basic_password(credentials):
-        """The password of Basic credentials (base64 of ``name:password``)."""
-        try:
-            text = base64.b64decode(credentials.encode("ascii"), validate=True).decode("utf-8")
-        except (ValueError, UnicodeError) as exc:  # binascii.Error is a ValueError
-            raise exceptions.AuthenticationFailed("Invalid basic header.") from exc
-        name, colon, password = text.partition(":")
-        if not colon or not password:
-            raise exceptions.AuthenticationFailed("Invalid basic header.")
-        return password
 
     @staticmethod
     def resolve(key_hash):

@@ -19,8 +19,7 @@ What it answers here: exactly the requests :func:`fast_answer` recognises as pla
 POST to an allowed ``Host`` (ALLOWED_HOSTS, as Django checks it), query string empty / ``format=json`` / ``format=rtjson``, a JSON body (at most
 4 KiB, ``Content-Type: application/json``) that :func:`quick_lookup` accepts,
 an ``Accept`` that DRF would answer with plain JSON, and a valid ``Authorization: Token``
-(or the token as Basic password, as the SIP edge sends it) of a tenant login (any role: a
-lookup only reads). It calls the same pieces the DRF view
+of a tenant login (any role: a lookup only reads). It calls the same pieces the DRF view
 calls (the token authentication, ``quick_lookup``, ``engine.route_call``, ``as_dict`` /
 ``rtjson_document``) and renders the JSON the way DRF's JSONRenderer does (compact, UTF-8),
 with the same security headers.
@@ -439,24 +438,41 @@ class RouteView(APIViewMixin, APIView):
         ],
     )
     def post(self, request):
-        data = quick_lookup(request.data)
-        if data is None:  # not the plain common case: full validation, with field errors
-            params = RouteLookupSerializer(data=request.data)
-            params.is_valid(raise_exception=True)
-            data = params.validated_data
-        try:
-            decision = engine.route_call(
-                self.tenant,
-                called_number=data["called_number"],
-                trunk=data.get("trunk"),
-                source_ip=data.get("source_ip"),
-                at=data.get("at"),
-                explain=data["explain"],
-            )
-        except engine.IngressError as exc:
-            field = "trunk" if "trunk" in data else "source_ip"
-            raise serializers.ValidationError({field: [str(exc)]}) from exc
+        decision, errors = decide(self.tenant, request.data)
+        if errors is not None:
+            raise serializers.ValidationError(errors)
         return Response(ANSWERS[request.accepted_renderer.format](decision))
+
+
+def decide(tenant, data):
+    """``(decision, None)`` for a route lookup's request data, or ``(None, field errors)``
+    for what the API answers 400: the one validation and engine call of the DRF view and
+    the SIP edge's RESP lookup (:func:`edge_answer`)."""
+    lookup = quick_lookup(data)
+    if lookup is None:  # not the plain common case: full validation, with field errors
+        params = RouteLookupSerializer(data=data)
+        if not params.is_valid():
+            return None, params.errors
+        lookup = params.validated_data
+    return decide_lookup(tenant, lookup)
+
+
+def decide_lookup(tenant, lookup):
+    """:func:`decide` for a lookup already validated (``quick_lookup`` or the serializer's
+    data); the route lookup's fast path calls it directly."""
+    try:
+        decision = engine.route_call(
+            tenant,
+            called_number=lookup["called_number"],
+            trunk=lookup.get("trunk"),
+            source_ip=lookup.get("source_ip"),
+            at=lookup.get("at"),
+            explain=lookup["explain"],
+        )
+    except engine.IngressError as exc:
+        field = "trunk" if "trunk" in lookup else "source_ip"
+        return None, {field: [str(exc)]}
+    return decision, None
 
 
 class ReadPermission(TenantPermission):
@@ -526,7 +542,7 @@ def read_plain_request(environ):
         return None
     if environ.get("HTTP_ACCEPT", "") not in PLAIN_ACCEPT:
         return None
-    if not environ.get("HTTP_AUTHORIZATION", "").startswith(("Token ", "Basic ")):
+    if not environ.get("HTTP_AUTHORIZATION", "").startswith("Token "):
         return None
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -560,15 +576,8 @@ def fast_answer(environ):
         return None
     if found is None or found[1] is None:  # not a token, or a login of no tenant
         return None
-    tenant = found[1].tenant
-    try:
-        decision = engine.route_call(
-            tenant,
-            called_number=lookup["called_number"],
-            trunk=lookup.get("trunk"),
-            source_ip=lookup.get("source_ip"),
-        )
-    except engine.IngressError:  # e.g. another tenant's trunk: DRF's 400 with the field
+    decision, errors = decide_lookup(found[1].tenant, lookup)
+    if errors is not None:  # e.g. another tenant's trunk: DRF's 400 with the field
         return None
     answer = ANSWERS[fmt](decision)
     if fmt == "edge":
@@ -582,20 +591,8 @@ def edge_answer(tenant, called_number, source_ip):
     """The SIP edge's lookup over RESP (``routing.engine.resp``): ``(text, None)`` with
     the ``?format=edge`` answer, or ``(None, field errors)`` where ``POST /api/v1/route/``
     answers 400 — the same validation, engine call and rendering as the API's."""
-    data = {"called_number": called_number, "source_ip": source_ip}
-    lookup = quick_lookup(data)
-    if lookup is None:  # not the plain case: the serializer decides, with its messages
-        params = RouteLookupSerializer(data=data)
-        if not params.is_valid():
-            return None, params.errors
-        lookup = params.validated_data
-    try:
-        decision = engine.route_call(
-            tenant, called_number=lookup["called_number"], source_ip=lookup["source_ip"]
-        )
-    except engine.IngressError as exc:
-        return None, {"source_ip": [str(exc)]}
-    return edge_text(decision), None
+    decision, errors = decide(tenant, {"called_number": called_number, "source_ip": source_ip})
+    return (None, errors) if decision is None else (edge_text(decision), None)
 
 
 class FastRouteMiddleware:

@@ -6,14 +6,10 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from rest_framework import exceptions
 from rest_framework.test import APIClient
 
 from customers.models import Customer
 from tests.factories import CustomerFactory, UserFactory
-from vmgate.api_auth import TokenAuthentication
 from vmgate.models import APIToken
 
 pytestmark = pytest.mark.django_db
@@ -42,13 +38,14 @@ def test_a_token_authenticates_as_its_user_and_tenant(operator, tenant):
     assert APIToken.objects.get(name="edge").last_used_at is not None
 
 
-def test_the_key_is_also_taken_as_the_password_of_basic_authentication(operator, tenant):
-    """For the SIP edge: Kamailio's kept-alive named connections send no custom header."""
+def test_a_valid_key_as_a_basic_password_is_not_a_login(operator, tenant):
+    """The API takes ``Authorization: Token`` only (the SIP edge asks the route service in
+    RESP, with the token in each command)."""
     _, key = APIToken.issue(operator, "edge")
     client = APIClient()
     credentials = base64.b64encode(f"any-name:{key}".encode()).decode()
     client.credentials(HTTP_AUTHORIZATION=f"Basic {credentials}")
-    assert client.get(reverse("api:me")).json()["tenant_id"] == tenant.pk
+    assert client.get(reverse("api:me")).status_code == 401
 
 
 def b64(text):
@@ -267,24 +264,3 @@ def test_a_busy_token_is_resolved_once_a_second_not_once_a_request(op_api, tenan
         assert op_api.get(reverse("api:me")).status_code == 200
     assert len(cached) == 0
     assert len(fresh) == 1
-
-
-@settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    credentials=st.one_of(
-        st.text(max_size=60),
-        st.binary(max_size=60).map(lambda b: base64.b64encode(b).decode()),
-        st.text(max_size=40).map(lambda t: base64.b64encode(t.encode()).decode()),
-    )
-)
-def test_no_basic_credentials_make_the_api_fail(anon_api, tenant, credentials):
-    """Fuzzed Basic credentials: a 401 (or a plain refusal), never a server error."""
-    try:
-        TokenAuthentication.authenticate_header_value(f"Basic {credentials}")
-    except exceptions.AuthenticationFailed:
-        pass
-    if credentials.isascii() and credentials.isprintable():
-        anon_api.credentials(HTTP_AUTHORIZATION=f"Basic {credentials}")
-        assert anon_api.get(reverse("api:me")).status_code == 401

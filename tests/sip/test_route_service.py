@@ -115,7 +115,7 @@ def test_the_service_answers_what_the_app_answers(route_service, route_app, api_
     statuses = [
         post(service, b, api_token, p or ROUTE + "?format=rtjson", a)[0] for b, a, p in requests
     ]
-    assert statuses == [200, 200, 200, 200, 400, 400, 400, 401, 200, 400]
+    assert statuses == [200, 200, 200, 200, 400, 400, 400, 401, 401, 400]
 
 
 def test_app_workers_pass_route_lookups_to_the_service(route_service, api_token, carrier, sip_dir):
