@@ -409,6 +409,22 @@ class Trunk(TenantOwned):
         help_text="New calls per second the SIP edge accepts from this trunk; above it "
         "503 with Retry-After. Empty: no limit.",
     )
+    ingress_translation = models.ForeignKey(
+        "routing.TranslationSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ingress_trunks",
+        help_text="Rewrites the number after the tech prefix, before routing. Empty: as sent.",
+    )
+    number_lists = models.ManyToManyField(
+        "routing.NumberList",
+        through="customers.TrunkNumberList",
+        blank=True,
+        related_name="trunks",
+        help_text="Every list is checked on each call: a matching deny list or a "
+        "non-matching allow list refuses it (403).",
+    )
 
     history = HistoricalRecords()
 
@@ -443,6 +459,7 @@ class Trunk(TenantOwned):
             self.tenant_id,
             customer=self.customer if self.customer_id else None,
             rate_plan=self.rate_plan if self.rate_plan_id else None,
+            ingress_translation=(self.ingress_translation if self.ingress_translation_id else None),
         )
         codecs = self.codecs
         if not isinstance(codecs, list) or not codecs:
@@ -545,6 +562,39 @@ def overlap_message(trunk, other_network, ours):
         f"“{trunk.customer.name}”), which has the same tech prefix {trunk.tech_prefix}: "
         "ingress would be ambiguous. Use another tech prefix or network."
     )
+
+
+class TrunkNumberList(models.Model):
+    """A number list checked on a trunk's calls (SPEC §9 step 5b). A list in use cannot be
+    deleted (PROTECT): dropping a deny list must be a decision, not a side effect."""
+
+    tenant_path = "trunk__tenant"
+
+    trunk = models.ForeignKey(Trunk, on_delete=models.CASCADE, related_name="+")
+    number_list = models.ForeignKey(
+        "routing.NumberList", on_delete=models.PROTECT, related_name="trunk_links"
+    )
+
+    class Meta:
+        ordering = ["trunk", "number_list"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trunk", "number_list"],
+                name="trunknumberlist_unique",
+                violation_error_message="This list is already checked on the trunk.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.trunk} · {self.number_list}"
+
+    def clean(self):
+        errors = check_same_tenant(
+            self.trunk.tenant_id if self.trunk_id else None,
+            number_list=self.number_list if self.number_list_id else None,
+        )
+        if errors:
+            raise ValidationError(errors)
 
 
 class TrunkNetwork(models.Model):

@@ -7,7 +7,15 @@ from django.db.models import Exists, OuterRef, Q
 from customers.models import Trunk
 from dialpeers.models import Dialpeer
 from routing.dialplan import CATCH_ALL
-from routing.models import Network, RoutingRule, RoutingTarget, VMGateClient
+from routing.models import (
+    Network,
+    NumberList,
+    RoutingRule,
+    RoutingTarget,
+    Schedule,
+    TranslationSet,
+    VMGateClient,
+)
 from routing.queries import code_prefix_q, has_targets, has_usable_target, subquery_count
 from vmgate.filtersets import TenantFilterSet
 from vmgate.widgets import SearchSelect
@@ -205,3 +213,40 @@ class RoutingTargetFilterSet(TenantFilterSet):
 
     def filter_kind(self, qs, name, value):
         return qs.filter(**{f"{value}__isnull": False}) if value else qs
+
+
+class _NamedFilterSet(TenantFilterSet):
+    """Search by name (the routing-policy lists)."""
+
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name"}),
+    )
+
+    def search(self, qs, name, value):
+        value = clean_search_text(value)
+        return qs.filter(name__icontains=value) if value else qs
+
+
+class TranslationSetFilterSet(_NamedFilterSet):
+    class Meta:
+        model = TranslationSet
+        fields = []
+
+
+class NumberListFilterSet(_NamedFilterSet):
+    kind = django_filters.ChoiceFilter(choices=NumberList.KIND_CHOICES, empty_label="Any kind")
+    applies_to = django_filters.ChoiceFilter(
+        choices=NumberList.APPLIES_CHOICES, empty_label="Called or calling"
+    )
+
+    class Meta:
+        model = NumberList
+        fields = []
+
+
+class ScheduleFilterSet(_NamedFilterSet):
+    class Meta:
+        model = Schedule
+        fields = []

@@ -1,16 +1,32 @@
 """The GSM side: networks of VMGateClients with SIM slots, and the routing rules over them."""
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from routing.dialplan import CATCH_ALL, label_for_code
+from routing.policy_models import (  # noqa: E402, F401 - SPEC §9's models live in routing.models
+    NumberList,
+    NumberListEntry,
+    Schedule,
+    ScheduleWindow,
+    TranslationRule,
+    TranslationSet,
+    number_digits,
+)
 from routing.sip_uri import validate_sip_uri
 from vmgate.links import url_or_blank
 from vmgate.models import TenantOwned
 from vmgate.tenancy import check_same_tenant
 from vmgate.validators import digits_code, no_nul
+
+#: A calling number: what a called number may be after its tech prefix (SPEC §9).
+calling_number_syntax = RegexValidator(
+    r"^\+?[0-9]{1,24}\Z",
+    "Use an optional + and 1–24 digits 0-9.",
+    code="invalid_calling_number",
+)
 
 
 def code_display(code, label):
@@ -31,6 +47,14 @@ class Network(TenantOwned):
     """A group of VMGateClients (e.g. one site or one mobile operator's SIMs)."""
 
     name = models.CharField(max_length=200, validators=[no_nul])
+    egress_translation = models.ForeignKey(
+        TranslationSet,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="egress_networks",
+        help_text="Rewrites the number this network's clients dial. Empty: as routed.",
+    )
 
     history = HistoricalRecords()
 
@@ -49,6 +73,14 @@ class Network(TenantOwned):
 
     def get_absolute_url(self):
         return url_or_blank("routing:network_detail", self.pk)
+
+    def clean(self):
+        errors = check_same_tenant(
+            self.tenant_id,
+            egress_translation=self.egress_translation if self.egress_translation_id else None,
+        )
+        if errors:
+            raise ValidationError(errors)
 
 
 class VMGateClient(TenantOwned):
@@ -163,6 +195,14 @@ class RoutingRule(TenantOwned):
         help_text="Empty: all trunks.",
     )
     is_active = models.BooleanField(default=True, verbose_name="active")
+    schedule = models.ForeignKey(
+        Schedule,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rules",
+        help_text="Outside its schedule the rule is not a candidate. Empty: always.",
+    )
 
     history = HistoricalRecords()
 
@@ -188,7 +228,11 @@ class RoutingRule(TenantOwned):
         super().save(*args, **kwargs)
 
     def clean(self):
-        errors = check_same_tenant(self.tenant_id, trunk=self.trunk if self.trunk_id else None)
+        errors = check_same_tenant(
+            self.tenant_id,
+            trunk=self.trunk if self.trunk_id else None,
+            schedule=self.schedule if self.schedule_id else None,
+        )
         if errors:
             raise ValidationError(errors)
         if not self.pk or "\x00" in (self.code or ""):
@@ -249,6 +293,14 @@ class RoutingTarget(models.Model):
         default=1, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
     is_active = models.BooleanField(default=True, verbose_name="active")
+    schedule = models.ForeignKey(
+        Schedule,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="targets",
+        help_text="Outside its schedule the target is skipped. Empty: always.",
+    )
 
     history = HistoricalRecords()
 
@@ -297,7 +349,10 @@ class RoutingTarget(models.Model):
         if len(set_kinds) != 1:
             raise ValidationError("Choose exactly one of network, VMGateClient or SIM slot.")
         tenant_id = self.rule.tenant_id if self.rule_id else None
-        errors = check_same_tenant(tenant_id, **{f: getattr(self, f) for f in set_kinds})
+        related = {f: getattr(self, f) for f in set_kinds}
+        if self.schedule_id:
+            related["schedule"] = self.schedule
+        errors = check_same_tenant(tenant_id, **related)
         if errors:
             raise ValidationError(errors)
 
@@ -315,6 +370,12 @@ class RoutingCheck(TenantOwned):
     )
     source_ip = models.GenericIPAddressField(null=True, blank=True, verbose_name="source IP")
     called_number = models.CharField(max_length=64, validators=[no_nul])
+    calling_number = models.CharField(
+        max_length=25,
+        blank=True,
+        validators=[calling_number_syntax],
+        help_text="Optional: the caller's number (From), checked by calling-number lists.",
+    )
     at = models.DateTimeField(null=True, blank=True, verbose_name="call time (UTC)")
     expected_outcome = models.CharField(
         max_length=10, choices=[("routed", "Routed"), ("rejected", "Rejected")]
@@ -336,6 +397,7 @@ class RoutingCheck(TenantOwned):
         "trunk",
         "source_ip",
         "called_number",
+        "calling_number",
         "at",
         "expected_outcome",
         "expected_reason",

@@ -2,6 +2,7 @@
 a Trunk's tenant is its customer's tenant, a Dialpeer's customer is its trunk's customer."""
 
 from datetime import UTC, datetime
+from datetime import time as datetime_time
 from decimal import Decimal
 
 import factory
@@ -11,10 +12,16 @@ from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
 from dialpeers.models import Dialpeer
 from routing.models import (
     Network,
+    NumberList,
+    NumberListEntry,
     RoutingCheck,
     RoutingRule,
     RoutingTarget,
+    Schedule,
+    ScheduleWindow,
     SimSlot,
+    TranslationRule,
+    TranslationSet,
     VMGateClient,
 )
 from vmgate.models import Membership, Tenant
@@ -105,6 +112,63 @@ class NetworkFactory(factory.django.DjangoModelFactory):
 
     tenant = factory.SubFactory(TenantFactory)
     name = factory.Sequence(lambda n: f"Network {n}")
+
+
+class TranslationSetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TranslationSet
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Translation {n}")
+
+
+class TranslationRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TranslationRule
+
+    translation_set = factory.SubFactory(TranslationSetFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    match = "0([0-9]+)"
+    replace = "374\\1"
+    stop = True
+
+
+class NumberListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NumberList
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"List {n}")
+    kind = "deny"
+    applies_to = "called"
+
+
+class NumberListEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NumberListEntry
+
+    number_list = factory.SubFactory(NumberListFactory)
+    value = factory.Sequence(lambda n: f"{900 + n}")
+    match = "prefix"
+
+
+class ScheduleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Schedule
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Schedule {n}")
+    timezone = "Europe/Berlin"
+
+
+class ScheduleWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScheduleWindow
+
+    schedule = factory.SubFactory(ScheduleFactory)
+    weekdays = factory.LazyFunction(lambda: [1, 2, 3, 4, 5])
+    start = datetime_time(9, 0)
+    end = datetime_time(17, 0)
 
 
 class VMGateClientFactory(factory.django.DjangoModelFactory):

@@ -20,7 +20,19 @@ client     routing_simslot              client id
 rule       routing_routingrule          rule id                    the rule's code
 target     routing_routingtarget        rule id
 dp         dialpeers_dialpeer           dialpeer id  trunk id      the linked rule's code
+network    routing_network              network id
+tset       routing_translationset       set id
+tset       routing_translationrule      set id
+nlist      routing_numberlist           list id
+nlist      routing_numberlistentry      list id
+sched      routing_schedule             schedule id
+sched      routing_schedulewindow       schedule id
+trunk      customers_trunknumberlist    trunk id
 =========  ===========================  ===========  ============  =====================
+
+The last eight (routing policy, SPEC §9) came with their tables, in a later migration:
+:data:`BASE_SPECS` are what migration ``routing.0003`` installs, :data:`POLICY_SPECS` what
+``routing.0006`` adds.
 
 An update that moves a row (another trunk, another code…) logs the old and the new place.
 
@@ -32,7 +44,7 @@ plain SQL, not a Django model: it is machinery, not domain data.
 TABLE = "routing_routechange"
 
 # name, table, kind, parent (table, fk) or None, obj expr, ref expr, code expr, key columns
-SPECS = [
+BASE_SPECS = [
     ("customer", "customers_customer", "customer", None, "{r}.id", "NULL", "NULL", []),
     ("trunk", "customers_trunk", "trunk", None, "{r}.id", "NULL", "NULL", []),
     (
@@ -89,6 +101,26 @@ SPECS = [
         ["trunk_id", "rule_id"],
     ),
 ]
+
+
+def _child(name, table, kind, parent, fk):
+    return (name, table, kind, (parent, fk), "{r}." + fk, "NULL", "NULL", [fk])
+
+
+POLICY_SPECS = [
+    ("network", "routing_network", "network", None, "{r}.id", "NULL", "NULL", []),
+    ("tset", "routing_translationset", "tset", None, "{r}.id", "NULL", "NULL", []),
+    _child(
+        "trule", "routing_translationrule", "tset", "routing_translationset", "translation_set_id"
+    ),
+    ("nlist", "routing_numberlist", "nlist", None, "{r}.id", "NULL", "NULL", []),
+    _child("nlentry", "routing_numberlistentry", "nlist", "routing_numberlist", "number_list_id"),
+    ("sched", "routing_schedule", "sched", None, "{r}.id", "NULL", "NULL", []),
+    _child("swindow", "routing_schedulewindow", "sched", "routing_schedule", "schedule_id"),
+    _child("trunklist", "customers_trunknumberlist", "trunk", "customers_trunk", "trunk_id"),
+]
+
+SPECS = BASE_SPECS + POLICY_SPECS
 
 CREATE_TABLE = {
     "postgresql": f"""
@@ -152,10 +184,10 @@ def _moved(spec, vendor):
     return "(" + " OR ".join(f"OLD.{k} {op} NEW.{k}" for k in keys) + ")"
 
 
-def install_sql(vendor):
-    """Statements creating the table and the triggers on ``vendor``."""
+def install_sql(vendor, specs=None):
+    """Statements creating the table and the triggers of ``specs`` (all) on ``vendor``."""
     out = [CREATE_TABLE[vendor]]
-    for spec in SPECS:
+    for spec in SPECS if specs is None else specs:
         name, table = spec[0], spec[1]
         fn = f"routing_rc_{name}"
         moved = _moved(spec, vendor)
@@ -197,24 +229,25 @@ CREATE TRIGGER IF NOT EXISTS {fn}_del AFTER DELETE ON {table} BEGIN {_insert(spe
     return out
 
 
-def uninstall_sql(vendor):
+def uninstall_sql(vendor, specs=None, table=True):
     out = []
-    for spec in SPECS:
+    for spec in SPECS if specs is None else specs:
         name, table = spec[0], spec[1]
         fn = f"routing_rc_{name}"
         if vendor == "postgresql":
             out.append(f"DROP TRIGGER IF EXISTS {fn} ON {table}; DROP FUNCTION IF EXISTS {fn}();")
         else:
             out.extend(f"DROP TRIGGER IF EXISTS {fn}_{op};" for op in ("ins", "upd", "del"))
-    out.append(f"DROP TABLE IF EXISTS {TABLE};")
+    if table:
+        out.append(f"DROP TABLE IF EXISTS {TABLE};")
     return out
 
 
-def install(schema_editor):
+def install(schema_editor, specs=None):
     vendor = schema_editor.connection.vendor
     if vendor not in CREATE_TABLE:
         raise NotImplementedError(f"routing change log: unsupported database {vendor}")
-    for sql in install_sql(vendor):
+    for sql in install_sql(vendor, specs):
         if vendor == "sqlite":
             # sqlite3's execute() runs one statement at a time.
             for stmt in _split_sqlite(sql):
@@ -223,8 +256,8 @@ def install(schema_editor):
             schema_editor.execute(sql, params=None)
 
 
-def uninstall(schema_editor):
-    for sql in uninstall_sql(schema_editor.connection.vendor):
+def uninstall(schema_editor, specs=None, table=True):
+    for sql in uninstall_sql(schema_editor.connection.vendor, specs, table):
         schema_editor.execute(sql, params=None)
 
 

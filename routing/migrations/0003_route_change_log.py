@@ -7,11 +7,11 @@ from routing.engine import feed
 
 
 def install(apps, schema_editor):
-    feed.install(schema_editor)
+    feed.install(schema_editor, feed.BASE_SPECS)
 
 
 def uninstall(apps, schema_editor):
-    feed.uninstall(schema_editor)
+    feed.uninstall(schema_editor, feed.BASE_SPECS)
 
 
 class Migration(migrations.Migration):
