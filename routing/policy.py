@@ -356,7 +356,11 @@ def compile_schedule(schedule_id, name, timezone, windows):
         schedule_id,
         name,
         timezone,
-        tuple((frozenset(days or ()), start, end) for days, start, end in windows),
+        tuple(
+            (frozenset(d for d in days if d.__class__ is int), start, end)
+            for days, start, end in windows
+            if isinstance(days, list) and start is not None and end is not None
+        ),
     )
 
 

@@ -13,6 +13,7 @@ through it), the test-call page, routing checks and ``explain=True``. The packag
   document and the WSGI fast path in front of Django.
 """
 
+import re
 from datetime import UTC, datetime
 
 from routing.engine import index
@@ -23,6 +24,7 @@ from routing.engine.refs import (  # noqa: F401 - the package's public names
     NO_RATE,
     NO_ROUTE,
     NO_TARGET,
+    NUMBER_BLOCKED,
     PRIORITY,
     REASON_LABELS,
     REASONS,
@@ -39,7 +41,9 @@ from routing.engine.refs import (  # noqa: F401 - the package's public names
     DialpeerRef,
     IngressError,
     LinkRef,
+    ListRef,
     RateRef,
+    RewriteRef,
     RouteDecision,
     RouteTarget,
     RuleRef,
@@ -59,6 +63,25 @@ from routing.engine.steps import (  # noqa: F401
 )
 
 
+class CallingNumberError(IngressError):
+    """The calling number is not an optional ``+`` and 1–24 digits (a 400 on
+    ``calling_number``, a form error on the test-call page)."""
+
+
+_CALLING = re.compile(r"\+?([0-9]{1,24})")
+
+
+def calling_digits(value):
+    """The calling number's digits (SPEC §9: the syntax of a called number without tech
+    prefix), None when not given (None or ""); CallingNumberError otherwise."""
+    if value is None or value == "":
+        return None
+    m = _CALLING.fullmatch(value) if isinstance(value, str) else None
+    if m is None:
+        raise CallingNumberError("Enter an optional + and 1–24 digits 0-9.")
+    return m.group(1)
+
+
 def normalise_at(at):
     if at is None:
         return datetime.now(UTC)
@@ -70,15 +93,27 @@ def normalise_at(at):
     return at
 
 
-def route_call(tenant, *, called_number, trunk=None, source_ip=None, at=None, explain=False):
-    """Decide where a call goes, or why it is rejected (SPEC §5).
+def route_call(
+    tenant,
+    *,
+    called_number,
+    trunk=None,
+    source_ip=None,
+    at=None,
+    explain=False,
+    calling_number=None,
+):
+    """Decide where a call goes, or why it is rejected (SPEC §5 and §9).
 
     Exactly one of ``trunk`` (a Trunk of ``tenant`` or its id) and ``source_ip`` (a string)
-    identifies the ingress; ``at`` (default now; naive = UTC) picks the rate. With
+    identifies the ingress; ``at`` (default now; naive = UTC) picks the rate and opens or
+    shuts schedules; ``calling_number`` (the From user part, optional) is checked by the
+    trunk's calling-number lists. With
     ``explain=True`` the same steps run over the same index and also record each step,
     every candidate rule and why it lost and every skipped target; such a decision never
     advances the round-robin. Raises :class:`IngressError` for a malformed ingress
-    (both/neither given, an unparsable IP, a trunk of another tenant or a missing one).
+    (both/neither given, an unparsable IP, a trunk of another tenant or a missing one),
+    :class:`CallingNumberError` (an IngressError) for a calling number that is not one.
     """
     tenant_id = getattr(tenant, "pk", None)
     if tenant_id is None:
@@ -96,9 +131,10 @@ def route_call(tenant, *, called_number, trunk=None, source_ip=None, at=None, ex
             if trunk_id is None or getattr(trunk, "tenant_id", tenant_id) != tenant_id:
                 raise IngressError("Unknown trunk.")
     ip = parse_source_ip(source_ip) if source_ip is not None else None
+    calling = calling_digits(calling_number)
     at = normalise_at(at)
     source = index.get_index(tenant_id)
     if explain:
         currency = getattr(tenant, "currency", "")
-        return decide(source, called_number, trunk_id, ip, at, True, currency)
-    return decide(source, called_number, trunk_id, ip, at)
+        return decide(source, called_number, trunk_id, ip, at, True, currency, calling)
+    return decide(source, called_number, trunk_id, ip, at, False, "", calling)

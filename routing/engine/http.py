@@ -88,8 +88,18 @@ class RouteLookupSerializer(serializers.Serializer):
         trim_whitespace=False,
         help_text="Source IP of the INVITE (instead of trunk); IPv4 or IPv6.",
     )
+    calling_number = StrictCharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=25,
+        trim_whitespace=False,
+        help_text="The calling number (From user part), checked by the trunk's calling-number "
+        "lists: an optional + and 1–24 digits. Omitted, null or empty: not given.",
+    )
     at = StrictDateTimeField(
-        required=False, help_text="Call time for the rate lookup (ISO 8601; default now)."
+        required=False,
+        help_text="Call time for the rate lookup and schedules (ISO 8601; default now).",
     )
     explain = StrictBooleanField(
         required=False,
@@ -100,6 +110,13 @@ class RouteLookupSerializer(serializers.Serializer):
     def validate_source_ip(self, value):
         try:
             engine.parse_source_ip(value)
+        except engine.IngressError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
+
+    def validate_calling_number(self, value):
+        try:
+            engine.calling_digits(value)
         except engine.IngressError as exc:
             raise serializers.ValidationError(str(exc)) from exc
         return value
@@ -144,12 +161,21 @@ class _SlotRef(serializers.Serializer):
 
 
 class _Target(serializers.Serializer):
+    number = serializers.CharField(
+        help_text="The number this target dials: the decision's number, translated by the "
+        "egress set of the client's network."
+    )
     client = _ClientRef()
     sim_slot = _SlotRef(allow_null=True)
     target_id = serializers.IntegerField()
     via = serializers.ChoiceField(choices=["network", "client", "sim_slot"])
     priority = serializers.IntegerField()
     weight = serializers.IntegerField()
+
+
+class _NumberListRef(_Named):
+    kind = serializers.ChoiceField(choices=["deny", "allow"])
+    applies_to = serializers.ChoiceField(choices=["called", "calling"])
 
 
 class _Rate(serializers.Serializer):
@@ -177,7 +203,10 @@ class RouteDecisionSerializer(serializers.Serializer):
     sip_code = serializers.IntegerField(allow_null=True)
     sip_reason = serializers.CharField(allow_blank=True)
     called_number = serializers.CharField(allow_blank=True)
-    number = serializers.CharField(allow_blank=True)
+    number = serializers.CharField(
+        allow_blank=True, help_text="After the tech prefix and the ingress translation."
+    )
+    calling_number = serializers.CharField(allow_null=True)
     at = serializers.DateTimeField(allow_null=True)
     customer = _Named(allow_null=True)
     trunk = _TrunkRef(allow_null=True)
@@ -186,6 +215,10 @@ class RouteDecisionSerializer(serializers.Serializer):
     targets = _Target(many=True)
     rate = _Rate(allow_null=True)
     unbilled = serializers.BooleanField()
+    number_list = _NumberListRef(
+        allow_null=True, help_text="The list that refused the call (number_blocked)."
+    )
+    rewrites = serializers.ListField(child=serializers.DictField(), required=False)
     candidates = serializers.ListField(child=serializers.DictField(), required=False)
     candidates_omitted = serializers.IntegerField(required=False)
     skipped_targets = serializers.ListField(child=serializers.DictField(), required=False)
@@ -266,11 +299,11 @@ def edge_line(decision):
 
 
 def contact_uris(decision):
-    """The decision's targets as Contact URIs, in order (a client without a usable
-    ``sip_uri`` gets none)."""
+    """The decision's targets as Contact URIs, in order, each with the number it dials as
+    its user part (a client without a usable ``sip_uri`` gets none)."""
     uris = []
     for target in decision.targets:
-        uri = contact_uri(target.client.sip_uri, decision.number)
+        uri = contact_uri(target.client.sip_uri, target.number)
         if uri:
             uris.append(uri)
     return uris
@@ -349,10 +382,18 @@ def quick_lookup(data):
         return None
     number = data.get("called_number")
     explain = data.get("explain", False)
+    calling = data.get("calling_number")
     if not isinstance(number, str) or len(number) > 64 or "\x00" in number:
         return None
     if not isinstance(explain, bool):
         return None
+    if calling is not None:
+        if not isinstance(calling, str):
+            return None
+        try:
+            engine.calling_digits(calling)
+        except engine.IngressError:
+            return None
     has_trunk, has_ip = "trunk" in data, "source_ip" in data
     if has_trunk == has_ip:
         return None
@@ -360,15 +401,19 @@ def quick_lookup(data):
         trunk = data["trunk"]
         if type(trunk) is not int or not 1 <= trunk <= MAX_ID:
             return None
-        return {"called_number": number, "trunk": trunk, "explain": explain}
-    ip = data["source_ip"]
-    if not isinstance(ip, str) or not ip or len(ip) > 64 or "\x00" in ip:
-        return None
-    try:
-        engine.parse_source_ip(ip)
-    except engine.IngressError:
-        return None
-    return {"called_number": number, "source_ip": ip, "explain": explain}
+        lookup = {"called_number": number, "trunk": trunk, "explain": explain}
+    else:
+        ip = data["source_ip"]
+        if not isinstance(ip, str) or not ip or len(ip) > 64 or "\x00" in ip:
+            return None
+        try:
+            engine.parse_source_ip(ip)
+        except engine.IngressError:
+            return None
+        lookup = {"called_number": number, "source_ip": ip, "explain": explain}
+    if "calling_number" in data:  # as the serializer's validated data: only when given
+        lookup["calling_number"] = calling
+    return lookup
 
 
 MAX_ID = 2**63 - 1
@@ -431,6 +476,15 @@ class RouteView(APIViewMixin, APIView):
                 request_only=True,
             ),
             OpenApiExample(
+                "With the calling number",
+                value={
+                    "called_number": "99009412345",
+                    "source_ip": "203.0.113.10",
+                    "calling_number": "37410555123",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
                 "By trunk, explained",
                 value={"called_number": "9937412345678", "trunk": 1, "explain": True},
                 request_only=True,
@@ -468,7 +522,10 @@ def decide_lookup(tenant, lookup):
             source_ip=lookup.get("source_ip"),
             at=lookup.get("at"),
             explain=lookup["explain"],
+            calling_number=lookup.get("calling_number"),
         )
+    except engine.CallingNumberError as exc:
+        return None, {"calling_number": [str(exc)]}
     except engine.IngressError as exc:
         field = "trunk" if "trunk" in lookup else "source_ip"
         return None, {field: [str(exc)]}
@@ -587,11 +644,14 @@ def fast_answer(environ):
     return HEADERS_OF[fmt], body.encode()
 
 
-def edge_answer(tenant, called_number, source_ip):
+def edge_answer(tenant, called_number, source_ip, calling_number=None):
     """The SIP edge's lookup over RESP (``routing.engine.resp``): ``(text, None)`` with
     the ``?format=edge`` answer, or ``(None, field errors)`` where ``POST /api/v1/route/``
     answers 400 — the same validation, engine call and rendering as the API's."""
-    decision, errors = decide(tenant, {"called_number": called_number, "source_ip": source_ip})
+    data = {"called_number": called_number, "source_ip": source_ip}
+    if calling_number is not None:
+        data["calling_number"] = calling_number
+    decision, errors = decide(tenant, data)
     return (None, errors) if decision is None else (edge_text(decision), None)
 
 

@@ -16,6 +16,10 @@ Shape (one :class:`TenantIndex` per tenant, built on the first decision for that
 * each link also carries what an explanation shows of it (the dialpeer's name, the rule's
   label and assignment), so explaining a call asks the database nothing for its candidates,
   and the winner's dialpeer and rule snapshots are made from it;
+* routing policy (SPEC §9): translation sets compiled (``tsets``), number lists as
+  :class:`routing.policy.ListMatcher` (``nlists``) and each trunk's list ids
+  (``trunk_lists``), schedules compiled (``schedules``), each network's egress set
+  (``network_egress``, only networks that have one) and name;
 * ``specs[rule_id]`` — every rule's targets (``TargetSpec``, a lone one stored bare),
   loaded with the rest: **no route is cold**. A decision never asks the database, whether
   its route was used a million times or never, and the index's size depends on the data,
@@ -49,12 +53,24 @@ from pathlib import Path
 
 from django.db import connection
 
-from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
+from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork, TrunkNumberList
 from dialpeers.models import Dialpeer
+from routing import policy
 from routing.engine import refs as E
 from routing.engine.feed import TABLE as CHANGE_TABLE
 from routing.engine.steps import links_at, network_by_weight, ranked
-from routing.models import RoutingTarget, SimSlot, VMGateClient
+from routing.models import (
+    Network,
+    NumberList,
+    NumberListEntry,
+    RoutingTarget,
+    Schedule,
+    ScheduleWindow,
+    SimSlot,
+    TranslationRule,
+    TranslationSet,
+    VMGateClient,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +163,26 @@ class RuleDetail:
 
 
 @dataclass(slots=True)
+class SetEntry:
+    """A translation set as the steps apply it: its rules compiled, in position order."""
+
+    id: int
+    name: str
+    rules: tuple = ()
+
+
+@dataclass(slots=True)
+class ListEntry:
+    """A number list as step 5b checks it."""
+
+    id: int
+    name: str
+    kind: str
+    applies_to: str
+    matcher: policy.ListMatcher = None
+
+
+@dataclass(slots=True)
 class PlanEntry:
     id: int
     name: str
@@ -179,6 +215,13 @@ class TenantIndex:
         self.network_clients = {}
         self.network_order = {}  # network id → its ready clients in weight order (lazy)
         self.specs = {}  # rule id → its TargetSpecs (a lone one bare), in (priority, id) order
+        # routing policy (SPEC §9)
+        self.tsets = {}  # set id → SetEntry
+        self.nlists = {}  # list id → ListEntry
+        self.trunk_lists = {}  # trunk id → its list ids, ascending (only trunks with lists)
+        self.schedules = {}  # schedule id → policy.CompiledSchedule
+        self.network_egress = {}  # network id → egress set id (only networks with one)
+        self.network_names = {}  # network id → name (explanations)
         # change-log position
         self.xmin = 0
         self.seen = {}
@@ -241,7 +284,104 @@ class TenantIndex:
             .order_by()
             .values_list(*_TARGET_FIELDS)
             .iterator(chunk_size=50_000),
+            **self._policy_rows(),
         }
+
+    def _policy_rows(self, ids=None):
+        """The routing-policy rows (SPEC §9) of the tenant, or only of ``ids`` (kind → ids)."""
+        tid = self.tenant_id
+
+        def only(qs, kind, field="id"):
+            if ids is None:
+                return qs
+            if kind not in ids:
+                return qs.none()  # asks the database nothing
+            return qs.filter(**{f"{field}__in": list(ids[kind])})
+
+        return {
+            "networks": only(Network.objects.filter(tenant_id=tid), "network").values_list(
+                *_NETWORK_FIELDS
+            ),
+            "tsets": only(TranslationSet.objects.filter(tenant_id=tid), "tset").values_list(
+                "id", "name"
+            ),
+            "trules": only(
+                TranslationRule.objects.filter(translation_set__tenant_id=tid),
+                "tset",
+                "translation_set_id",
+            )
+            .order_by("translation_set_id", "position", "id")
+            .values_list(*_TRULE_FIELDS),
+            "nlists": only(NumberList.objects.filter(tenant_id=tid), "nlist").values_list(
+                *_NLIST_FIELDS
+            ),
+            "nlentries": only(
+                NumberListEntry.objects.filter(number_list__tenant_id=tid),
+                "nlist",
+                "number_list_id",
+            )
+            .order_by()
+            .values_list("number_list_id", "value", "match")
+            .iterator(chunk_size=50_000),
+            "trunklists": only(
+                TrunkNumberList.objects.filter(trunk__tenant_id=tid), "trunk", "trunk_id"
+            )
+            .order_by()
+            .values_list("trunk_id", "number_list_id"),
+            "schedules": only(Schedule.objects.filter(tenant_id=tid), "sched").values_list(
+                "id", "name", "timezone"
+            ),
+            "windows": only(
+                ScheduleWindow.objects.filter(schedule__tenant_id=tid), "sched", "schedule_id"
+            )
+            .order_by()
+            .values_list("schedule_id", "weekdays", "start", "end"),
+        }
+
+    def _set_policy(self, rows, ids=None):
+        """Install policy rows (all of them, or those of ``ids``: kind → ids, whose old
+        entries are dropped first — a deleted row is one that did not come back)."""
+        if ids is not None:
+            for network_id in ids.get("network", ()):
+                self.network_egress.pop(network_id, None)
+                self.network_names.pop(network_id, None)
+            for set_id in ids.get("tset", ()):
+                self.tsets.pop(set_id, None)
+            for list_id in ids.get("nlist", ()):
+                self.nlists.pop(list_id, None)
+            for trunk_id in ids.get("trunk", ()):
+                self.trunk_lists.pop(trunk_id, None)
+            for schedule_id in ids.get("sched", ()):
+                self.schedules.pop(schedule_id, None)
+        for network_id, name, egress_id in rows["networks"]:
+            self.network_names[network_id] = name
+            if egress_id is not None:
+                self.network_egress[network_id] = egress_id
+        sets = {set_id: (name, []) for set_id, name in rows["tsets"]}
+        for set_id, *rule in rows["trules"]:
+            if set_id in sets:
+                sets[set_id][1].append(policy.compile_rule(*rule))
+        for set_id, (name, rules) in sets.items():
+            self.tsets[set_id] = SetEntry(set_id, name, tuple(rules))
+        lists = {row[0]: row for row in rows["nlists"]}
+        entries = {}
+        for list_id, value, match in rows["nlentries"]:
+            entries.setdefault(list_id, []).append((value, match))
+        for list_id, row in lists.items():
+            self.nlists[list_id] = ListEntry(*row, policy.ListMatcher(entries.get(list_id, ())))
+        trunk_lists = {}
+        for trunk_id, list_id in rows["trunklists"]:
+            trunk_lists.setdefault(trunk_id, []).append(list_id)
+        for trunk_id, list_ids in trunk_lists.items():
+            self.trunk_lists[trunk_id] = tuple(sorted(list_ids))
+        schedules = {row[0]: row for row in rows["schedules"]}
+        windows = {}
+        for schedule_id, *window in rows["windows"]:
+            windows.setdefault(schedule_id, []).append(window)
+        for schedule_id, (_, name, tz) in schedules.items():
+            self.schedules[schedule_id] = policy.compile_schedule(
+                schedule_id, name, tz, windows.get(schedule_id, ())
+            )
 
     def _build_from(self, rows):
         for row in rows["trunks"]:
@@ -270,6 +410,7 @@ class TenantIndex:
         found = self._links(rows["links"])
         self.routes = {t: (table, _lengths(table)) for t, table in found.items()}
         self.specs = _group_specs(rows["targets"])
+        self._set_policy(rows)
         if sum(len(table) for table, _ in self.routes.values()) > FREEZE_ABOVE:
             # A large index lives as long as the process: keep its objects out of every
             # future garbage collection (DESIGN.md "Performance shape").
@@ -298,7 +439,7 @@ class TenantIndex:
         same, link = _same_id, E.LinkRef
         for row in rows:
             trunk_id, dp_id, rule_id, code, dp_active, customer_id, rule_active, scope = row[:8]
-            name, label, assignment = row[8:]
+            name, label, assignment, schedule_id = row[8:]
             code = canon(code, code)
             by_code = found.get(trunk_id)
             if by_code is None:
@@ -315,6 +456,7 @@ class TenantIndex:
                 name,
                 canon(label, label),
                 canon(assignment, assignment),
+                schedule_id,
             )
             links = by_code.get(code)
             if links is None:
@@ -532,11 +674,15 @@ class TenantIndex:
         rates, buckets, rebuild = set(), set(), set()
         rules = {}
         dps = set()
+        policy_ids = {}
         for _, kind, obj, ref, code in changes:
+            if kind in _POLICY_KINDS:
+                policy_ids.setdefault(kind, set()).add(obj)
             if kind == "customer":
                 customers.add(obj)
             elif kind == "trunk":
-                trunks.add(obj)
+                trunks.add(obj)  # the trunk's row or its number lists
+                policy_ids.setdefault("trunk", set()).add(obj)
             elif kind == "trunknet":
                 trunknets.add(obj)
             elif kind == "plan":
@@ -556,6 +702,8 @@ class TenantIndex:
                 else:
                     buckets.add((ref, code))
 
+        if policy_ids:
+            self._set_policy(self._policy_rows(policy_ids), policy_ids)
         if customers:
             found = {
                 c[0]: E.CustomerRef(*c)
@@ -841,6 +989,24 @@ class TenantIndex:
                 r: specs if specs.__class__ is tuple else (specs,)
                 for r, specs in self.specs.items()
             },
+            "tsets": {
+                i: (t.name, [(r.id, r.position, r.match, r.replace, r.stop) for r in t.rules])
+                for i, t in self.tsets.items()
+            },
+            "nlists": {
+                i: (
+                    n.name,
+                    n.kind,
+                    n.applies_to,
+                    sorted(n.matcher.exact),
+                    sorted(n.matcher.prefixes),
+                )
+                for i, n in self.nlists.items()
+            },
+            "trunk_lists": dict(self.trunk_lists),
+            "schedules": dict(self.schedules),
+            "network_egress": dict(self.network_egress),
+            "network_names": dict(self.network_names),
         }
 
 
@@ -861,7 +1027,13 @@ _TARGET_FIELDS = (
     "weight",
     "is_active",
     "network__name",
+    "schedule_id",
 )
+_NETWORK_FIELDS = ("id", "name", "egress_translation_id")
+_TRULE_FIELDS = ("translation_set_id", "id", "position", "match", "replace", "stop")
+_NLIST_FIELDS = ("id", "name", "kind", "applies_to")
+#: change kinds whose objects are reloaded by _policy_rows ("trunk" too: its lists)
+_POLICY_KINDS = frozenset(("network", "tset", "nlist", "sched"))
 
 
 def _group_specs(rows):
@@ -869,14 +1041,15 @@ def _group_specs(rows):
     found = {}
     spec = E.TargetSpec
     canon = {}.setdefault  # one string object per network name
-    for tid, rule_id, network_id, client_id, slot_id, prio, weight, active, net_name in rows:
+    for row in rows:
+        tid, rule_id, network_id, client_id, slot_id, prio, weight, active, net_name, sched = row
         if network_id:
             net_name = net_name if net_name is None else canon(net_name, net_name)
-            item = spec(tid, "network", network_id, prio, weight, bool(active), net_name)
+            item = spec(tid, "network", network_id, prio, weight, bool(active), net_name, sched)
         elif client_id:
-            item = spec(tid, "client", client_id, prio, weight, bool(active), "")
+            item = spec(tid, "client", client_id, prio, weight, bool(active), "", sched)
         else:
-            item = spec(tid, "sim_slot", slot_id, prio, weight, bool(active), "")
+            item = spec(tid, "sim_slot", slot_id, prio, weight, bool(active), "", sched)
         old = found.get(rule_id)
         found[rule_id] = (
             item if old is None else (*(old if old.__class__ is tuple else (old,)), item)
@@ -921,8 +1094,16 @@ ROW_KINDS = (
     "slots",
     "links",
     "targets",
+    "networks",
+    "tsets",
+    "trules",
+    "nlists",
+    "nlentries",
+    "trunklists",
+    "schedules",
+    "windows",
 )
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 SNAPSHOT_CHUNK = 50_000
 
 
@@ -939,6 +1120,9 @@ def _row_signature():
         _SLOT_FIELDS,
         ("trunk_id", *E.LINK_SOURCE),
         _TARGET_FIELDS,
+        _NETWORK_FIELDS,
+        _TRULE_FIELDS,
+        _NLIST_FIELDS,
     )
 
 

@@ -27,6 +27,7 @@ TECH_PREFIX_MISMATCH = "tech_prefix_mismatch"
 TRUNK_DISABLED = "trunk_disabled"
 CUSTOMER_BLOCKED = "customer_blocked"
 INSUFFICIENT_BALANCE = "insufficient_balance"
+NUMBER_BLOCKED = "number_blocked"
 NO_ROUTE = "no_route"
 NO_TARGET = "no_target"
 NO_RATE = "no_rate"
@@ -40,6 +41,7 @@ SIP_ANSWERS = {
     TRUNK_DISABLED: (403, "Forbidden"),
     CUSTOMER_BLOCKED: (403, "Forbidden"),
     INSUFFICIENT_BALANCE: (402, "Payment Required"),
+    NUMBER_BLOCKED: (403, "Forbidden"),
     NO_ROUTE: (404, "No Route"),
     NO_TARGET: (503, "Service Unavailable"),
     NO_RATE: (403, "Forbidden"),
@@ -146,6 +148,7 @@ class TrunkRef(_Ref):
     status: str
     customer_id: int
     rate_plan_id: int | None
+    ingress_translation_id: int | None = None
 
     url_name = "customers:trunk_detail"
     public = ("id", "name", "tech_prefix")
@@ -169,11 +172,12 @@ class LinkRef:
     name: str = ""
     label: str = ""
     assignment: str = "weight"
+    schedule_id: int | None = None  # the rule's schedule (SPEC §9): None = always
 
 
 #: What the index reads for a link: (dialpeer column, …) in LinkRef's order.
 LINK_SOURCE = ("id", "rule_id", "rule__code", "is_active", "customer_id", "rule__is_active")
-LINK_SOURCE += ("rule__trunk_id", "name", "rule__label", "rule__assignment")
+LINK_SOURCE += ("rule__trunk_id", "name", "rule__label", "rule__assignment", "rule__schedule_id")
 
 
 @dataclass(slots=True, unsafe_hash=True)  # per decision: not frozen (see above)
@@ -253,6 +257,7 @@ class TargetSpec:
     weight: int = 1
     is_active: bool = True
     ref_name: str = ""
+    schedule_id: int | None = None  # SPEC §9: outside its schedule the target is skipped
 
 
 @dataclass(slots=True, unsafe_hash=True)  # built by the hundred thousand: see TargetSpec
@@ -298,8 +303,9 @@ RATE_COLUMNS = ("id", "rate_plan_id") + columns(RateRef)[4:]
 
 @dataclass(slots=True, unsafe_hash=True)  # per decision: not frozen (see above)
 class RouteTarget:
-    """One Contact of a routed call, in order: the client, and the SIM slot if a slot
-    target placed it."""
+    """One Contact of a routed call, in order: the client, the SIM slot if a slot target
+    placed it, and the number it dials (the decision's number, translated by the egress
+    set of the client's network: SPEC §9)."""
 
     client: ClientRef
     sim_slot: SlotRef | None
@@ -307,9 +313,11 @@ class RouteTarget:
     via: str  # kind of the target that placed the client
     priority: int
     weight: int
+    number: str = ""
 
     def as_dict(self):
         return {
+            "number": self.number,
             "client": self.client.as_dict(),
             "sim_slot": self.sim_slot.as_dict() if self.sim_slot else None,
             "target_id": self.target_id,
@@ -346,6 +354,37 @@ class CandidateResult:
             "won": self.won,
             "why": self.why,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ListRef(_Ref):
+    """The number list that refused a call (SPEC §9 step 5b)."""
+
+    id: int
+    name: str
+    kind: str
+    applies_to: str
+
+    url_name = "routing:numberlist_detail"
+
+
+@dataclass(frozen=True, slots=True)
+class RewriteRef:
+    """One translation that fired, as an explanation shows it: where (``ingress`` or the
+    egress of a network), the set, the rule and the number before → after."""
+
+    stage: str
+    set_id: int
+    set_name: str
+    rule_id: int
+    position: int
+    match: str
+    replace: str
+    before: str
+    after: str
+
+    def as_dict(self):
+        return {name: getattr(self, name) for name in columns(RewriteRef)}
 
 
 @dataclass(slots=True)
@@ -389,6 +428,9 @@ class RouteDecision:
     skipped_targets: Sequence = ()
     steps: Sequence = ()
     source_ip: str | None = None
+    calling_number: str | None = None
+    number_list: ListRef | None = None
+    rewrites: Sequence = ()  # explained: every translation that fired
 
     @property
     def routed(self):
@@ -425,6 +467,7 @@ class RouteDecision:
             "sip_reason": self.sip_reason,
             "called_number": self.called_number,
             "number": self.number,
+            "calling_number": self.calling_number,
             "at": iso_utc(self.at),
             "customer": self.customer.as_dict() if self.customer else None,
             "trunk": self.trunk.as_dict() if self.trunk else None,
@@ -433,8 +476,10 @@ class RouteDecision:
             "targets": [t.as_dict() for t in self.targets],
             "rate": self.rate.as_dict() if self.rate else None,
             "unbilled": self.unbilled,
+            "number_list": self.number_list.as_dict() if self.number_list else None,
         }
         if self.explain:
+            data["rewrites"] = [r.as_dict() for r in self.rewrites]
             data["candidates"] = [c.as_dict() for c in self.candidates]
             data["candidates_omitted"] = self.candidates_omitted
             data["skipped_targets"] = [s.as_dict() for s in self.skipped_targets]

@@ -8,7 +8,8 @@ parsing. The service tells the two protocols apart by a connection's first byte 
 command is an array, ``*``; an HTTP request starts with its method), so one address
 serves both. Only what the edge needs is spoken:
 
-- ``ROUTE <API token> <called_number> <source_ip>``: the decision as the ``?format=edge``
+- ``ROUTE <API token> <called_number> <source_ip> [<calling_number>]``: the decision (the
+  calling number is the From user part; empty = not given) as the ``?format=edge``
   text (``routing.engine.http.edge_answer``: the API's validation, engine and rendering),
   the error ``INVALID <field errors as JSON>`` where the API answers 400, or ``NOAUTH …``
   where it answers 401/403. The token is checked on every command as the API checks it
@@ -94,7 +95,7 @@ PONG = b"+PONG\r\n"
 def answer(args):
     """The reply (bytes) to one command (a list of bytes)."""
     name = args[0].upper()
-    if name == b"ROUTE" and len(args) == 4:
+    if name == b"ROUTE" and len(args) in (4, 5):
         return route(*args[1:])
     if name == b"PING" and len(args) == 1:
         return PONG
@@ -120,7 +121,7 @@ def membership_of(raw_key):
     return found[1]
 
 
-def route(key, number, source_ip):
+def route(key, number, source_ip, calling=b""):
     membership = membership_of(key)
     if membership is None:
         return error("NOAUTH the API token of a tenant login is required")
@@ -128,7 +129,11 @@ def route(key, number, source_ip):
         number, source_ip = number.decode("utf-8"), source_ip.decode("utf-8")
     except UnicodeDecodeError:
         return error('INVALID {"called_number": ["Not valid UTF-8."]}')
-    text, errors = edge_answer(membership.tenant, number, source_ip)
+    try:
+        calling = calling.decode("utf-8") or None
+    except UnicodeDecodeError:
+        return error('INVALID {"calling_number": ["Not valid UTF-8."]}')
+    text, errors = edge_answer(membership.tenant, number, source_ip, calling)
     if text is None:
         return error("INVALID " + json.dumps(errors, ensure_ascii=True))
     return bulk(text.encode())

@@ -29,6 +29,7 @@ from routing.engine.refs import (
     NO_RATE,
     NO_ROUTE,
     NO_TARGET,
+    NUMBER_BLOCKED,
     PRIORITY,
     READY,
     REJECTED,
@@ -42,6 +43,8 @@ from routing.engine.refs import (
     DialpeerRef,
     IngressError,
     LinkRef,
+    ListRef,
+    RewriteRef,
     RouteDecision,
     RouteTarget,
     RuleRef,
@@ -50,9 +53,12 @@ from routing.engine.refs import (
     TargetSpec,
     iso_utc,
 )
+from routing.policy import list_verdict, translate
 
 #: How many candidates whose code does not match the number an explanation lists.
 EXPLAIN_NON_MATCHING_LIMIT = 200
+#: Why a rule is not a candidate, or a target is skipped, at a time its schedule is shut.
+OUTSIDE_SCHEDULE = "outside its schedule"
 
 
 def finish(decision, reason):
@@ -175,8 +181,10 @@ def pick_ingress_trunk(raw, containing):
 # --- candidates (steps 6 and 7) ------------------------------------------------------------
 
 
-def ineligibility(link, trunk_id, customer_id):
-    """Why a linked rule cannot carry this call at all (step 6), or "" when it can."""
+def ineligibility(link, trunk_id, customer_id, is_open=None):
+    """Why a linked rule cannot carry this call at all (step 6), or "" when it can.
+    ``is_open(schedule_id)`` says whether a schedule is open at the call's time (None:
+    every schedule is)."""
     if not link.dialpeer_active:
         return "dialpeer inactive"
     if link.customer_id is not None and link.customer_id != customer_id:
@@ -185,6 +193,8 @@ def ineligibility(link, trunk_id, customer_id):
         return "rule inactive"
     if link.rule_trunk_id is not None and link.rule_trunk_id != trunk_id:
         return "rule scoped to another trunk"
+    if link.schedule_id is not None and is_open is not None and not is_open(link.schedule_id):
+        return OUTSIDE_SCHEDULE
     return ""
 
 
@@ -208,14 +218,15 @@ def ranked(links):
     return tuple(sorted(links, key=rank_key)) if len(links) > 1 else tuple(links)
 
 
-def pick_link(number, table, lengths, trunk_id, customer_id):
+def pick_link(number, table, lengths, trunk_id, customer_id, is_open=None):
     """Steps 6–7: the winning link for ``number``, or None.
 
     ``table`` maps a code to the links with that code (every dialpeer of the trunk,
     whatever its state), each tuple in :func:`ranked` order; ``lengths`` are the code
     lengths present, longest first. Each probed code's links are filtered for eligibility
     (:func:`ineligibility`, inlined) *before* ranking: the longest code with an eligible
-    link wins, ties by :func:`rank_key` (the first eligible link of the ranked tuple)."""
+    link wins, ties by :func:`rank_key` (the first eligible link of the ranked tuple).
+    A rule with a schedule is eligible only while ``is_open(schedule_id)`` (SPEC §9)."""
     n = len(number)
     get = table.get
     for length in lengths:
@@ -232,6 +243,7 @@ def pick_link(number, table, lengths, trunk_id, customer_id):
                 and link.rule_active
                 and (link.customer_id is None or link.customer_id == customer_id)
                 and (link.rule_trunk_id is None or link.rule_trunk_id == trunk_id)
+                and (link.schedule_id is None or is_open is None or is_open(link.schedule_id))
             ):
                 return link
     return None
@@ -246,9 +258,9 @@ def links_table(links):
     return table, tuple(sorted({len(c) for c in table}, reverse=True))
 
 
-def why_lost(link, winner, number, trunk_id, customer_id, winner_display):
+def why_lost(link, winner, number, trunk_id, customer_id, winner_display, is_open=None):
     """Why ``link`` did not win against ``winner`` (None: no link won)."""
-    why = ineligibility(link, trunk_id, customer_id)
+    why = ineligibility(link, trunk_id, customer_id, is_open)
     if why:
         return why
     if not code_matches(link.code, number):
@@ -260,16 +272,16 @@ def why_lost(link, winner, number, trunk_id, customer_id, winner_display):
     return f"same code as the winner, whose dialpeer has a lower id (#{winner.dialpeer_id})"
 
 
-def rank_candidates(number, links, trunk_id, customer_id, names=None):
+def rank_candidates(number, links, trunk_id, customer_id, names=None, is_open=None):
     """Steps 6–7 over a plain list of links, with every loser's reason: the winner comes
     from :func:`pick_link` (what live calls run). Returns ``(winner or None, results)``."""
     table, lengths = links_table(links)
-    winner = pick_link(number, table, lengths, trunk_id, customer_id)
-    results = classify(links, winner, number, trunk_id, customer_id, names or {})
+    winner = pick_link(number, table, lengths, trunk_id, customer_id, is_open)
+    results = classify(links, winner, number, trunk_id, customer_id, names or {}, is_open)
     return winner, results
 
 
-def classify(links, winner, number, trunk_id, customer_id, names):
+def classify(links, winner, number, trunk_id, customer_id, names, is_open=None):
     """CandidateResults for ``links`` (won / why lost), in the explanation's order."""
     winner_display = None
     if winner is not None:
@@ -282,11 +294,11 @@ def classify(links, winner, number, trunk_id, customer_id, names):
             )
             continue
         if winner is None:
-            why = ineligibility(link, trunk_id, customer_id) or (
+            why = ineligibility(link, trunk_id, customer_id, is_open) or (
                 "code does not match" if not code_matches(link.code, number) else ""
             )
         else:
-            why = why_lost(link, winner, number, trunk_id, customer_id, winner_display)
+            why = why_lost(link, winner, number, trunk_id, customer_id, winner_display, is_open)
         out.append(CandidateResult(_dialpeer_ref(link, names), _rule_ref(link, names), False, why))
     out.sort(key=lambda r: (not r.won, -len(r.rule.code), r.rule.code, r.dialpeer.id))
     return out
@@ -330,13 +342,14 @@ def _entry(t, client, slot):
     return (t, client, slot, RouteTarget(client, slot, t.id, t.kind, t.priority, t.weight))
 
 
-def expand_targets(targets, clients, slots, network_clients, skipped_too=True):
+def expand_targets(targets, clients, slots, network_clients, skipped_too=True, is_open=None):
     """Usable ``(spec, client, slot, RouteTarget)`` entries of a rule's targets plus the
     skipped ones (built only with ``skipped_too``: a live decision does not show them).
 
     A network target expands to its ``ready`` clients (in client id order); a client target
     counts when the client is ready; a SIM-slot target when the slot is enabled and its
-    client ready. ``targets`` are TargetSpecs; the lookups map ids to refs."""
+    client ready; a target with a schedule only while ``is_open(schedule_id)``.
+    ``targets`` are TargetSpecs; the lookups map ids to refs."""
     entries, skipped = [], []
 
     def skip(t, why):
@@ -346,6 +359,9 @@ def expand_targets(targets, clients, slots, network_clients, skipped_too=True):
     for t in sorted(targets, key=_spec_order) if len(targets) > 1 else targets:
         if not t.is_active:
             skip(t, "target inactive")
+            continue
+        if t.schedule_id is not None and is_open is not None and not is_open(t.schedule_id):
+            skip(t, OUTSIDE_SCHEDULE)
             continue
         if t.kind == "network":
             members = [clients[c] for c in network_clients.get(t.ref_id, ()) if c in clients]
@@ -467,7 +483,7 @@ class RoundRobin:
 round_robin = RoundRobin()
 
 
-def rule_targets(source, detail, rotation, skipped_too=False):
+def rule_targets(source, detail, rotation, skipped_too=False, is_open=None):
     """Step 8 for a rule: ``(ordered targets, skipped)``, from the rule's targets and the
     clients' state as the index holds them now (nothing is kept per rule between calls).
 
@@ -480,10 +496,12 @@ def rule_targets(source, detail, rotation, skipped_too=False):
     if not skipped_too and len(specs) == 1 and detail.ref.assignment != PRIORITY:
         t = specs[0]
         if t.kind == "network" and t.is_active:
+            if t.schedule_id is not None and is_open is not None and not is_open(t.schedule_id):
+                return [], None
             clients = source.network_by_weight(t.ref_id)
             return [RouteTarget(c, None, t.id, t.kind, t.priority, t.weight) for c in clients], None
     entries, skipped = expand_targets(
-        detail.specs, source.clients, source.slots, source.network_clients, skipped_too
+        detail.specs, source.clients, source.slots, source.network_clients, skipped_too, is_open
     )
     ordered, dupes = order_targets(detail.ref.assignment, entries, rotation)
     return ordered, (skipped + dupes if skipped_too else None)
@@ -551,11 +569,23 @@ class Call:
 
     # What the steps fill in later starts as these class attributes (a live decision
     # builds one Call per call: fewer assignments, and a plain __dict__ is as fast here).
-    containing = trunk = customer = number = detail = None
+    containing = trunk = customer = number = detail = calling = opened = None
 
     def __init__(self, source, d, raw, trunk_id, ip, at, trace):
         self.source, self.d, self.raw = source, d, raw
         self.trunk_id, self.ip, self.at, self.trace = trunk_id, ip, at, trace
+
+    def is_open(self, schedule_id):
+        """Whether schedule ``schedule_id`` is open at the call's time (SPEC §9), asked
+        once per schedule per decision. A schedule the index does not hold is shut."""
+        opened = self.opened
+        if opened is None:
+            opened = self.opened = {}
+        found = opened.get(schedule_id)
+        if found is None:
+            schedule = self.source.schedules.get(schedule_id)
+            found = opened[schedule_id] = schedule is not None and schedule.is_open(self.at)
+        return found
 
 
 def step_source(c):
@@ -656,6 +686,54 @@ def step_tech_prefix(c):
     return None
 
 
+def _rewrites(stage, tset, fired):
+    return [
+        RewriteRef(stage, tset.id, tset.name, r.id, r.position, r.match, r.replace, b, a)
+        for r, b, a in fired
+    ]
+
+
+def _rewrite_text(fired):
+    return "; ".join(
+        f"rule {r.position} ({r.match} → {r.replace or '“”'}): {b} → {a or '“”'}"
+        for r, b, a in fired
+    )
+
+
+def step_translate(c):
+    """2d. The trunk's ingress translation (SPEC §9): the number after the tech prefix,
+    rewritten before candidates are matched; a result that is not 1–24 digits is
+    ``invalid_number``."""
+    set_id = c.trunk.ingress_translation_id
+    if set_id is None:
+        if c.trace:
+            c.trace.step("translate", "info", "no ingress translation on the trunk")
+        return None
+    tset = c.source.tsets.get(set_id)
+    rules = tset.rules if tset is not None else ()
+    before = c.number
+    result, fired = translate(rules, before)
+    trace = c.trace
+    if trace and fired:
+        c.d.rewrites = _rewrites("ingress", tset, fired)
+    if result is None:
+        if trace:
+            trace.step(
+                "translate",
+                "fail",
+                f"{tset.name}: {_rewrite_text(fired)} — not 1–24 digits",
+            )
+        return INVALID_NUMBER
+    c.d.number = c.number = result
+    if trace:
+        name = tset.name if tset is not None else f"#{set_id}"
+        if fired:
+            trace.step("translate", "ok", f"{name}: {before} → {result} ({_rewrite_text(fired)})")
+        else:
+            trace.step("translate", "ok", f"{name}: no rule matches {before}; unchanged")
+    return None
+
+
 def step_trunk_status(c):
     """3. The trunk is enabled."""
     if c.trunk.status != "active":
@@ -689,11 +767,55 @@ def step_balance(c):
     return None if ok else INSUFFICIENT_BALANCE
 
 
+def step_lists(c):
+    """5b. The trunk's number lists (SPEC §9): a deny list that matches, or an allow list
+    that does not, refuses the call and is named. A ``calling`` list checks the calling
+    number; without one, deny does not match and allow refuses."""
+    source = c.source
+    list_ids = source.trunk_lists.get(c.trunk.id)
+    trace = c.trace
+    if not list_ids:
+        if trace:
+            trace.step("lists", "info", "no number lists on the trunk")
+        return None
+    lists = source.nlists
+    passed = []
+    for list_id in list_ids:
+        nl = lists.get(list_id)
+        if nl is None:
+            continue
+        blocks, found = list_verdict(nl.kind, nl.applies_to, nl.matcher, c.number, c.calling)
+        if blocks:
+            c.d.number_list = ListRef(nl.id, nl.name, nl.kind, nl.applies_to)
+            if trace:
+                trace.step("lists", "fail", _list_text(nl, c, found, True))
+            return NUMBER_BLOCKED
+        if trace:
+            passed.append(_list_text(nl, c, found, False))
+    if trace:
+        trace.step("lists", "ok", "; ".join(passed))
+    return None
+
+
+def _list_text(nl, c, found, blocks):
+    which = "called" if nl.applies_to == "called" else "calling"
+    number = c.number if which == "called" else c.calling
+    head = f"{nl.kind} list {nl.name} ({which} number"
+    if number is None:
+        return f"{head}): no calling number given" + (" — refused" if blocks else "")
+    if found is not None:
+        value, how = found
+        hit = f"{number} matches {how} entry {value}"
+    else:
+        hit = f"{number} matches no entry"
+    return f"{head}): {hit}" + (" — refused" if blocks else "")
+
+
 def step_route(c):
     """6–7. Eligible links of the trunk, then the longest code with the tie-breaks."""
     source, trunk, d = c.source, c.trunk, c.d
     table, lengths = source.routes.get(trunk.id, _EMPTY_ROUTES)
-    winner = pick_link(c.number, table, lengths, trunk.id, trunk.customer_id)
+    winner = pick_link(c.number, table, lengths, trunk.id, trunk.customer_id, c.is_open)
     if winner is not None:
         d.dialpeer, c.detail = source.details(winner, trunk.id)
     if c.trace:
@@ -714,16 +836,19 @@ def _trace_candidates(c, table, winner):
     )
     links = matching + listed
     names = c.source.names(links)
-    results = classify(links, winner, number, trunk.id, trunk.customer_id, names)
+    results = classify(links, winner, number, trunk.id, trunk.customer_id, names, c.is_open)
     d = c.d
     d.candidates, d.candidates_omitted = results, len(others) - len(listed)
-    eligible = sum(1 for link in matching if not ineligibility(link, trunk.id, trunk.customer_id))
+    eligible = sum(
+        1 for link in matching if not ineligibility(link, trunk.id, trunk.customer_id, c.is_open)
+    )
     total = len(matching) + len(others)
     trace.step(
         "candidates",
         "ok" if eligible else "fail",
         f"{total} rule(s) linked to this trunk; {eligible} eligible and matching "
-        "(active dialpeer, active rule, unscoped or scoped to this trunk)",
+        "(active dialpeer, active rule, unscoped or scoped to this trunk, inside its "
+        "schedule)",
     )
     if winner is None:
         trace.step("match", "fail", f"no eligible rule's code is a prefix of {number}")
@@ -742,21 +867,75 @@ def step_targets(c):
     if rule.assignment == PRIORITY:
         key = (c.source.tenant_id, rule.id)
         rotation = lambda prio, n: round_robin.offset((*key, prio))  # noqa: E731
-    ordered, skipped = rule_targets(c.source, c.detail, rotation, c.trace is not None)
+    trace = c.trace
+    ordered, skipped = rule_targets(c.source, c.detail, rotation, trace is not None, c.is_open)
     d = c.d
+    number = c.number
+    egress = c.source.network_egress
+    if egress:
+        ordered = _egress(c, ordered, skipped, egress)
+    else:
+        for target in ordered:
+            target.number = number
     d.targets = ordered
-    if c.trace:
+    if trace:
         d.skipped_targets = c.source.name_targets(skipped, c.detail.specs)
         if ordered:
-            c.trace.step(
+            trace.step(
                 "targets",
                 "ok",
                 f"{len(ordered)} target(s) by {rule.assignment}"
-                + (f"; {len(skipped)} skipped" if skipped else ""),
+                + (f"; {len(skipped)} skipped" if skipped else "")
+                + "".join(
+                    f"; egress {r.set_name} for {r.stage[len('egress: ') :]}: "
+                    f"{r.before} → {r.after}"
+                    for r in d.rewrites
+                    if r.stage.startswith("egress")
+                ),
             )
         else:
-            c.trace.step("targets", "fail", "no usable target")
+            trace.step("targets", "fail", "no usable target")
     return None if ordered else NO_TARGET
+
+
+def _egress(c, ordered, skipped, egress):
+    """Each target's number: the decision's, translated by the egress set of its client's
+    network (SPEC §9). A translation that makes no number skips the target."""
+    number, source, trace = c.number, c.source, c.trace
+    made = {}  # set id → (result, fired): one translation per set per decision
+    out = []
+    for target in ordered:
+        set_id = egress.get(target.client.network_id)
+        if set_id is None:
+            target.number = number
+            out.append(target)
+            continue
+        found = made.get(set_id)
+        tset = source.tsets.get(set_id)
+        if found is None:
+            found = made[set_id] = translate(tset.rules if tset else (), number)
+            if trace and found[1]:
+                network = source.network_names.get(target.client.network_id, "")
+                c.d.rewrites = [
+                    *c.d.rewrites,
+                    *_rewrites(f"egress: {network}", tset, found[1]),
+                ]
+        result = found[0]
+        if result is None:
+            if skipped is not None:
+                skipped.append(
+                    SkippedTarget(
+                        target.target_id,
+                        target.via,
+                        target.client.name,
+                        f"egress translation {tset.name} makes {found[1][-1][2] or '“”'} of "
+                        f"{number}: not 1–24 digits",
+                    )
+                )
+            continue
+        target.number = result
+        out.append(target)
+    return out
 
 
 def step_rate(c):
@@ -797,9 +976,11 @@ STEPS = (
     ("number", "1. Number syntax", step_number),
     ("ingress", "2. Ingress", step_ingress),
     ("tech_prefix", "2c. Tech prefix", step_tech_prefix),
+    ("translate", "2d. Ingress translation", step_translate),
     ("trunk_status", "3. Trunk status", step_trunk_status),
     ("customer_status", "4. Customer status", step_customer_status),
     ("balance", "5. Balance", step_balance),
+    ("lists", "5b. Number lists", step_lists),
     ("candidates", "6. Candidates", None),  # recorded by step_route
     ("match", "7. Longest code", step_route),
     ("targets", "8. Targets", step_targets),
@@ -810,14 +991,16 @@ _RUN = tuple(step for _, _, step in STEPS if step is not None)
 _EMPTY_ROUTES = ({}, ())
 
 
-def decide(source, raw, trunk_id, ip, at, explain=False, currency=""):
-    """Run :data:`STEPS` over ``source`` until one rejects the call (SPEC §5).
+def decide(source, raw, trunk_id, ip, at, explain=False, currency="", calling=None):
+    """Run :data:`STEPS` over ``source`` until one rejects the call (SPEC §5 and §9).
 
-    ``explain`` only turns the trace on; an explained decision does not advance the
-    round-robin of priority rules, a live one does."""
-    d = RouteDecision(called_number=raw, at=at, explain=explain)
+    ``calling`` is the calling number's digits (None: not given). ``explain`` only turns
+    the trace on; an explained decision does not advance the round-robin of priority
+    rules, a live one does."""
+    d = RouteDecision(called_number=raw, at=at, explain=explain, calling_number=calling)
     trace = Trace(d, currency) if explain else None
     c = Call(source, d, raw, trunk_id, ip, at, trace)
+    c.calling = calling
     for step in _RUN:
         reason = step(c)
         if reason is not None:

@@ -6,8 +6,15 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from customers.models import Customer, Trunk
-from routing.models import VMGateClient
+from customers.models import Customer, Trunk, TrunkNumberList
+from routing.models import (
+    Network,
+    NumberList,
+    NumberListEntry,
+    TranslationRule,
+    TranslationSet,
+    VMGateClient,
+)
 from tests.factories import (
     DialpeerFactory,
     RateFactory,
@@ -197,6 +204,38 @@ def test_edge_format_is_the_edge_line_and_the_contacts_as_two_lines_of_text(op_a
     assert options.status_code == 200 and options["Content-Type"] == "application/json"
 
 
+def test_the_calling_number_reaches_the_lists_and_each_contact_dials_its_own_number(
+    op_api, world, tenant
+):
+    """SPEC §9 through the API: the From number is checked by a calling list (403,
+    naming it), and each Contact's user part is its target's egress-translated number."""
+    callers = NumberList.objects.create(
+        tenant=tenant, name="Barred callers", kind="deny", applies_to="calling"
+    )
+    NumberListEntry.objects.create(number_list=callers, value="37410", match="prefix")
+    TrunkNumberList.objects.create(trunk=world["trunk"], number_list=callers)
+    body = {"called_number": NUMBER, "source_ip": "203.0.113.10"}
+    barred = route(op_api, **body, calling_number="+37410555")
+    assert (barred["reason"], barred["sip_code"]) == ("number_blocked", 403)
+    assert barred["number_list"]["name"] == "Barred callers"
+    assert barred["calling_number"] == "37410555"
+    edge = op_api.post(URL + "?format=edge", {**body, "calling_number": "37410555"})
+    assert edge.content.decode() == (f"403:number_blocked:{world['trunk'].pk}::::Forbidden\n\n")
+    national = TranslationSet.objects.create(tenant=tenant, name="national")
+    TranslationRule.objects.create(
+        translation_set=national, position=1, match="374([0-9]+)", replace=r"0\1"
+    )
+    abroad = Network.objects.create(tenant=tenant, name="national", egress_translation=national)
+    VMGateClient.objects.filter(pk=world["gw_b"].pk).update(network=abroad)
+    edge = op_api.post(URL + "?format=edge", {**body, "calling_number": "37499"})
+    assert edge.content.decode().splitlines()[1] == (
+        "sip:37412345678@10.8.0.12:5060|sip:012345678@10.8.0.13:5070"
+    )
+    answer = route(op_api, **body)
+    assert [t["number"] for t in answer["targets"]] == ["37412345678", "012345678"]
+    assert answer["calling_number"] is None and answer["number_list"] is None
+
+
 def test_patching_a_client_changes_the_very_next_decision(op_api, world):
     first = route(op_api, called_number=NUMBER, trunk=world["trunk"].pk)
     assert [t["client"]["name"] for t in first["targets"]] == ["gw-a", "gw-b"]
@@ -238,6 +277,12 @@ def test_deactivating_a_dialpeer_through_the_api_stops_routing(op_api, world):
         ({"called_number": NUMBER, "source_ip": "203.0.113.10", "at": "yesterday"}, "at"),
         ({"called_number": NUMBER, "source_ip": "203.0.113.10", "at": 1700000000}, "at"),
         ({"called_number": NUMBER, "source_ip": "203.0.113.10", "explain": "yes"}, "explain"),
+        ({"called_number": NUMBER, "trunk": 1, "calling_number": "anonymous"}, "calling_number"),
+        ({"called_number": NUMBER, "trunk": 1, "calling_number": 37410}, "calling_number"),
+        ({"called_number": NUMBER, "trunk": 1, "calling_number": "1" * 25}, "calling_number"),
+        ({"called_number": NUMBER, "trunk": 1, "calling_number": "+"}, "calling_number"),
+        ({"called_number": NUMBER, "trunk": 1, "calling_number": "374\x00"}, "calling_number"),
+        ({"called_number": NUMBER, "trunk": 1, "calling_number": "٣٧٤"}, "calling_number"),
     ],
 )
 def test_malformed_requests_are_400_naming_the_field(op_api, world, body, field):
@@ -306,6 +351,10 @@ def test_another_tenants_operator_sees_none_of_it(other_op_api, world):
         {"called_number": NUMBER, "source_ip": " 203.0.113.10"},
         {"called_number": NUMBER, "source_ip": "203.0.113.10", "explain": 1},
         {"called_number": NUMBER, "source_ip": "203.0.113.10", "at": "2026-01-01T00:00:00Z"},
+        {"called_number": NUMBER, "trunk": 1, "calling_number": "+37410"},
+        {"called_number": NUMBER, "trunk": 1, "calling_number": ""},
+        {"called_number": NUMBER, "trunk": 1, "calling_number": "x"},
+        {"called_number": NUMBER, "trunk": 1, "calling_number": None},
         {"called_number": NUMBER},
         [],
     ],

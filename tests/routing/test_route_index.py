@@ -6,7 +6,7 @@ transaction is never missed."""
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,12 +17,24 @@ from django.db.models import ProtectedError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork
+from customers.models import Customer, Rate, RatePlan, Trunk, TrunkNetwork, TrunkNumberList
 from dialpeers.models import Dialpeer
 from routing.engine import index as route_index
 from routing.engine import parse_source_ip, route_call
 from routing.engine.steps import decide
-from routing.models import RoutingRule, RoutingTarget, SimSlot, VMGateClient
+from routing.models import (
+    Network,
+    NumberList,
+    NumberListEntry,
+    RoutingRule,
+    RoutingTarget,
+    Schedule,
+    ScheduleWindow,
+    SimSlot,
+    TranslationRule,
+    TranslationSet,
+    VMGateClient,
+)
 from tests.factories import (
     CustomerFactory,
     DialpeerFactory,
@@ -233,7 +245,81 @@ def bulk_deactivate(s):
     Dialpeer.objects.filter(tenant=s.tenant).update(is_active=False)
 
 
+# --- routing policy (SPEC §9): AT is Monday 1 June 2026 00:00 UTC -----------------------
+
+
+def _policy_set(s, name="ingress"):
+    tset, _ = TranslationSet.objects.get_or_create(tenant=s.tenant, name=name)
+    return tset
+
+
+def ingress_translation_attached(s):
+    tset = _policy_set(s)
+    TranslationRule.objects.get_or_create(
+        translation_set=tset, position=1, defaults={"match": "39([0-9]+)", "replace": r"3741\1"}
+    )
+    Trunk.objects.filter(pk=s.t1.pk).update(ingress_translation=tset)
+
+
+def translation_rule_edited(s):
+    tset = _policy_set(s)
+    Trunk.objects.filter(pk__in=[s.t1.pk, s.t2.pk]).update(ingress_translation=tset)
+    rule, _ = TranslationRule.objects.get_or_create(
+        translation_set=tset, position=2, defaults={"match": "4([0-9]+)", "replace": r"39\1"}
+    )
+    rule.match, rule.replace, rule.stop = "374([0-9]+)", r"39\1", False
+    rule.save()
+
+
+def egress_translation_on_the_network(s):
+    tset = _policy_set(s, "egress")
+    TranslationRule.objects.get_or_create(
+        translation_set=tset, position=1, defaults={"match": "374([0-9]+)", "replace": r"0\1"}
+    )
+    Network.objects.filter(pk=s.net.pk).update(egress_translation=tset)
+
+
+def deny_list_on_a_trunk(s):
+    nl, _ = NumberList.objects.get_or_create(tenant=s.tenant, name="premium")
+    NumberListEntry.objects.get_or_create(number_list=nl, value="3912", match="prefix")
+    NumberListEntry.objects.get_or_create(number_list=nl, value="374", match="exact")
+    TrunkNumberList.objects.get_or_create(trunk=s.t1, number_list=nl)
+
+
+def list_entries_and_kind_change(s):
+    deny_list_on_a_trunk(s)
+    NumberList.objects.filter(tenant=s.tenant).update(kind="allow")
+    NumberListEntry.objects.filter(number_list__tenant=s.tenant, value="3912").delete()
+    nl = NumberList.objects.create(tenant=s.tenant, name="callers", applies_to="calling")
+    TrunkNumberList.objects.create(trunk=s.t2, number_list=nl)
+
+
+def list_detached_from_a_trunk(s):
+    deny_list_on_a_trunk(s)
+    TrunkNumberList.objects.filter(trunk=s.t1).delete()
+
+
+def schedules_on_rules_and_targets(s):
+    shut, _ = Schedule.objects.get_or_create(tenant=s.tenant, name="office", timezone="UTC")
+    ScheduleWindow.objects.create(schedule=shut, weekdays=[1], start=time(9), end=time(17))
+    RoutingRule.objects.filter(pk=s.rules["374"].pk).update(schedule=shut)
+    RoutingTarget.objects.filter(rule=s.rules["39"], network__isnull=False).update(schedule=shut)
+
+
+def schedule_window_opens(s):
+    schedules_on_rules_and_targets(s)
+    ScheduleWindow.objects.filter(schedule__tenant=s.tenant).update(start=time(0))
+
+
 EDITS = [
+    ingress_translation_attached,
+    translation_rule_edited,
+    egress_translation_on_the_network,
+    deny_list_on_a_trunk,
+    list_entries_and_kind_change,
+    list_detached_from_a_trunk,
+    schedules_on_rules_and_targets,
+    schedule_window_opens,
     create_link,
     edit_rule_code,
     scope_rule_to_this_trunk,

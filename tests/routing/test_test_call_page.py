@@ -240,6 +240,9 @@ def test_query_count_does_not_grow_with_the_data(op_client, manual, tenant, via)
         params.update(customer=manual["customer"].pk, trunk=manual["trunk"].pk)
     else:
         params["source_ip"] = "203.0.113.9"
+    # Measured warm: the first call after a change also builds or syncs the index, whose
+    # queries follow the kinds of data changed, not the page.
+    _count(op_client, params)
     small = _count(op_client, params)
     network = NetworkFactory(tenant=tenant)
     for i in range(40):
@@ -248,4 +251,5 @@ def test_query_count_does_not_grow_with_the_data(op_client, manual, tenant, via)
         RoutingTargetFactory(rule=manual["rules"]["374"], network=network, client=None)
         DialpeerFactory(trunk=manual["trunk"], rule=rule)
         TrunkNetworkFactory(trunk=TrunkFactory(customer=manual["customer"]))
+    _count(op_client, params)
     assert _count(op_client, params) == small
