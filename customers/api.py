@@ -33,6 +33,7 @@ from vmgate.api import (
     StrictFilterBackend,
     TenantModelSerializer,
     TenantModelViewSet,
+    TenantPrimaryKeyRelatedField,
     drf_errors,
 )
 from vmgate.tenancy import parse_pk, scoped
@@ -97,7 +98,15 @@ class TrunkSerializer(TenantModelSerializer):
         max_length=100,
         help_text="Authorized source hosts or CIDR ranges, e.g. 203.0.113.10/32.",
     )
-    extra_attrs = ("networks",)
+    number_lists = TenantPrimaryKeyRelatedField(
+        many=True,
+        # routing.NumberList, reached through the model (customers does not import routing)
+        queryset=Trunk._meta.get_field("number_lists").related_model._default_manager.all(),
+        required=False,
+        help_text="Ids of the number lists checked on every call: a matching deny list or "
+        "a non-matching allow list refuses it (403). Writing it replaces the trunk's lists.",
+    )
+    extra_attrs = ("networks", "number_lists")
 
     class Meta(TenantModelSerializer.Meta):
         model = Trunk
@@ -112,7 +121,14 @@ class TrunkSerializer(TenantModelSerializer):
             "codecs",
             "status",
             "networks",
+            "ingress_translation",
+            "number_lists",
         ]
+
+    def validate_number_lists(self, value):
+        if len({n.pk for n in value}) != len(value):
+            raise serializers.ValidationError("A number list is listed twice.")
+        return value
 
     def validate_networks(self, value):
         normalised, errors = [], []
@@ -160,18 +176,23 @@ class TrunkSerializer(TenantModelSerializer):
         with ingress_checked_on_completion():  # the prefix and the networks, together
             instance.save()
             networks = attrs.get("networks")
-            if networks is None:
-                return
-            existing = {n.network: n for n in instance.networks.all()}
-            for net, row in existing.items():
-                if net not in networks:
-                    row.delete()
-            for net in networks:
-                if net not in existing:
-                    TrunkNetwork(trunk=instance, network=net).save()
-        # The representation reads the fresh list.
+            if networks is not None:
+                existing = {n.network: n for n in instance.networks.all()}
+                for net, row in existing.items():
+                    if net not in networks:
+                        row.delete()
+                for net in networks:
+                    if net not in existing:
+                        TrunkNetwork(trunk=instance, network=net).save()
+        lists = attrs.get("number_lists")
+        if lists is None and self.instance is not None and not self.partial:
+            lists = []  # PUT replaces the trunk: no lists given, none checked
+        if lists is not None:
+            instance.number_lists.set(lists)
+        # The representation reads the fresh lists.
         if hasattr(instance, "_prefetched_objects_cache"):
             instance._prefetched_objects_cache.pop("networks", None)
+            instance._prefetched_objects_cache.pop("number_lists", None)
 
 
 class TrunkViewSet(TenantModelViewSet):
@@ -181,7 +202,7 @@ class TrunkViewSet(TenantModelViewSet):
     model = Trunk
     serializer_class = TrunkSerializer
     select_related = ("customer",)
-    prefetch_related = ("networks",)
+    prefetch_related = ("networks", "number_lists")
     filterset_class = TrunkFilterSet
 
 

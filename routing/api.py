@@ -1,36 +1,53 @@
-"""API of the routing app: networks, VMGateClients (with SIM slots), rules, targets (the
-checks' API is in ``routing.checks.api``)."""
+"""API of the routing app: networks, VMGateClients (with SIM slots), rules, targets, and
+the routing policy of SPEC §9 — translation sets and rules, number lists and entries,
+schedules and windows (the checks' API is in ``routing.checks.api``)."""
 
+import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
+from routing import policy
 from routing.filtersets import (
     NetworkFilterSet,
+    NumberListFilterSet,
     RoutingRuleFilterSet,
     RoutingTargetFilterSet,
+    ScheduleFilterSet,
+    TranslationSetFilterSet,
     VMGateClientFilterSet,
 )
 from routing.models import (
     Network,
+    NumberList,
+    NumberListEntry,
     RoutingRule,
     RoutingTarget,
+    Schedule,
+    ScheduleWindow,
     SimSlot,
+    TranslationRule,
+    TranslationSet,
     VMGateClient,
 )
 from vmgate.api import (
     StrictBooleanField,
     StrictCharField,
+    StrictChoiceField,
     StrictIntegerField,
+    StrictTypeMixin,
     TenantModelSerializer,
     TenantModelViewSet,
 )
+from vmgate.filtersets import TenantFilterSet
 
 
 class NetworkSerializer(TenantModelSerializer):
     class Meta(TenantModelSerializer.Meta):
         model = Network
-        fields = ["id", "name"]
+        fields = ["id", "name", "egress_translation"]
 
 
 class NetworkViewSet(TenantModelViewSet):
@@ -128,7 +145,7 @@ class VMGateClientViewSet(TenantModelViewSet):
 class RoutingRuleSerializer(TenantModelSerializer):
     class Meta(TenantModelSerializer.Meta):
         model = RoutingRule
-        fields = ["id", "code", "label", "assignment", "trunk", "is_active"]
+        fields = ["id", "code", "label", "assignment", "trunk", "schedule", "is_active"]
 
 
 class RoutingRuleViewSet(TenantModelViewSet):
@@ -143,7 +160,17 @@ class RoutingRuleViewSet(TenantModelViewSet):
 class RoutingTargetSerializer(TenantModelSerializer):
     class Meta(TenantModelSerializer.Meta):
         model = RoutingTarget
-        fields = ["id", "rule", "network", "client", "sim_slot", "priority", "weight", "is_active"]
+        fields = [
+            "id",
+            "rule",
+            "network",
+            "client",
+            "sim_slot",
+            "priority",
+            "weight",
+            "schedule",
+            "is_active",
+        ]
 
 
 class RoutingTargetViewSet(TenantModelViewSet):
@@ -152,3 +179,196 @@ class RoutingTargetViewSet(TenantModelViewSet):
     model = RoutingTarget
     serializer_class = RoutingTargetSerializer
     filterset_class = RoutingTargetFilterSet
+
+
+# --- routing policy (SPEC §9) ----------------------------------------------------------------
+
+
+class NamedChoiceField(StrictChoiceField):
+    """A choice whose OpenAPI enum has its own name: the generic ``KindEnum`` belongs to
+    the balance entries' ``kind`` (a number list's kind is ``NumberListKindEnum``)."""
+
+    def __init__(self, *, enum_name, **kwargs):
+        self.enum_name = enum_name
+        super().__init__(**kwargs)
+
+
+class NamedChoiceFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        component = ResolvedComponent(
+            name=field.enum_name,
+            type=ResolvedComponent.SCHEMA,
+            object=field.enum_name,
+            schema={"type": "string", "enum": list(field.choices)},
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+class StrictTimeField(StrictTypeMixin, serializers.TimeField):
+    expected_types, type_name = (str,), "time string (HH:MM or HH:MM:SS)"
+
+
+class TranslationSetSerializer(TenantModelSerializer):
+    class Meta(TenantModelSerializer.Meta):
+        model = TranslationSet
+        fields = ["id", "name"]
+
+
+class TranslationSetViewSet(TenantModelViewSet):
+    """Translation sets: ordered number rewrites (their rules are
+    ``/api/v1/translation-rules/?translation_set=<id>``). Delete is refused (409) while a
+    trunk (ingress) or a network (egress) uses the set; its rules go with it."""
+
+    model = TranslationSet
+    serializer_class = TranslationSetSerializer
+    filterset_class = TranslationSetFilterSet
+
+
+class TranslationRuleSerializer(TenantModelSerializer):
+    """One rule of a set: ``match`` (a regular expression matched against the whole
+    number; at most 200 characters, no backreferences, bounded backtracking) becomes
+    ``replace`` (digits and ``\\1``-style groups of ``match``); ``stop`` ends the set."""
+
+    class Meta(TenantModelSerializer.Meta):
+        model = TranslationRule
+        fields = ["id", "translation_set", "position", "match", "replace", "stop"]
+
+
+class TranslationRuleFilterSet(TenantFilterSet):
+    translation_set = django_filters.ModelChoiceFilter(
+        queryset=TranslationSet.objects.all(), label="Translation set"
+    )
+
+    class Meta:
+        model = TranslationRule
+        fields = []
+
+
+class TranslationRuleViewSet(TenantModelViewSet):
+    """Rules of the tenant's translation sets, in position order (filter with
+    ``?translation_set=<id>``). A position is unique within its set."""
+
+    model = TranslationRule
+    serializer_class = TranslationRuleSerializer
+    filterset_class = TranslationRuleFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("translation_set_id", "position", "id")
+
+
+class NumberListSerializer(TenantModelSerializer):
+    kind = NamedChoiceField(
+        enum_name="NumberListKindEnum", choices=NumberList.KIND_CHOICES, required=False
+    )
+
+    class Meta(TenantModelSerializer.Meta):
+        model = NumberList
+        fields = ["id", "name", "kind", "applies_to"]
+
+
+class NumberListViewSet(TenantModelViewSet):
+    """Number lists: ``deny`` or ``allow``, of the ``called`` or the ``calling`` number
+    (their entries are ``/api/v1/number-list-entries/?number_list=<id>``). Delete is
+    refused (409) while a trunk checks the list; its entries go with it."""
+
+    model = NumberList
+    serializer_class = NumberListSerializer
+    filterset_class = NumberListFilterSet
+
+
+class NumberListEntrySerializer(TenantModelSerializer):
+    class Meta(TenantModelSerializer.Meta):
+        model = NumberListEntry
+        fields = ["id", "number_list", "value", "match", "note"]
+
+
+class NumberListEntryFilterSet(TenantFilterSet):
+    number_list = django_filters.ModelChoiceFilter(
+        queryset=NumberList.objects.all(), label="Number list"
+    )
+    value = django_filters.CharFilter(
+        field_name="value", lookup_expr="startswith", label="Value starts with"
+    )
+    match = django_filters.ChoiceFilter(choices=NumberListEntry.MATCH_CHOICES)
+
+    class Meta:
+        model = NumberListEntry
+        fields = []
+
+
+class NumberListEntryViewSet(TenantModelViewSet):
+    """Entries of the tenant's number lists (filter with ``?number_list=<id>``; a list can
+    hold tens of thousands: page through them). Unique per list: (``value``, ``match``)."""
+
+    model = NumberListEntry
+    serializer_class = NumberListEntrySerializer
+    filterset_class = NumberListEntryFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("number_list_id", "value", "match", "id")
+
+
+class ScheduleSerializer(TenantModelSerializer):
+    class Meta(TenantModelSerializer.Meta):
+        model = Schedule
+        fields = ["id", "name", "timezone"]
+
+
+class ScheduleViewSet(TenantModelViewSet):
+    """Schedules: weekly windows of local time in one IANA time zone (their windows are
+    ``/api/v1/schedule-windows/?schedule=<id>``). Delete is refused (409) while a routing
+    rule or target uses the schedule; its windows go with it."""
+
+    model = Schedule
+    serializer_class = ScheduleSerializer
+    filterset_class = ScheduleFilterSet
+
+
+class ScheduleWindowSerializer(TenantModelSerializer):
+    """Open on ``weekdays`` (Monday = 1 … Sunday = 7) from ``start`` to ``end``, local
+    time; ``end`` at or before ``start`` runs past midnight (counted for the start's day)."""
+
+    weekdays = serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=7),
+        allow_empty=False,
+        min_length=1,
+        max_length=7,
+        help_text="Distinct weekdays, Monday = 1 … Sunday = 7.",
+    )
+    start = StrictTimeField()
+    end = StrictTimeField(help_text="At or before the start: runs past midnight.")
+
+    class Meta(TenantModelSerializer.Meta):
+        model = ScheduleWindow
+        fields = ["id", "schedule", "weekdays", "start", "end"]
+
+    def validate_weekdays(self, value):
+        # routing.policy's message: the model field's validator is reported under JSONField's
+        # own message for the code "invalid" ("Value must be valid JSON.").
+        try:
+            return policy.check_weekdays(value)
+        except policy.PolicyError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class ScheduleWindowFilterSet(TenantFilterSet):
+    schedule = django_filters.ModelChoiceFilter(queryset=Schedule.objects.all(), label="Schedule")
+
+    class Meta:
+        model = ScheduleWindow
+        fields = []
+
+
+class ScheduleWindowViewSet(TenantModelViewSet):
+    """Windows of the tenant's schedules (filter with ``?schedule=<id>``)."""
+
+    model = ScheduleWindow
+    serializer_class = ScheduleWindowSerializer
+    filterset_class = ScheduleWindowFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("schedule_id", "start", "id")

@@ -13,8 +13,14 @@ from customers.api import (
 from dialpeers.api import DialpeerViewSet
 from routing.api import (
     NetworkViewSet,
+    NumberListEntryViewSet,
+    NumberListViewSet,
     RoutingRuleViewSet,
     RoutingTargetViewSet,
+    ScheduleViewSet,
+    ScheduleWindowViewSet,
+    TranslationRuleViewSet,
+    TranslationSetViewSet,
     VMGateClientViewSet,
 )
 from routing.checks.api import RoutingCheckViewSet
@@ -40,6 +46,12 @@ router.register("routing-rules", RoutingRuleViewSet, basename="routingrule")
 router.register("routing-targets", RoutingTargetViewSet, basename="routingtarget")
 router.register("dialpeers", DialpeerViewSet, basename="dialpeer")
 router.register("routing-checks", RoutingCheckViewSet, basename="routingcheck")
+router.register("translation-sets", TranslationSetViewSet, basename="translationset")
+router.register("translation-rules", TranslationRuleViewSet, basename="translationrule")
+router.register("number-lists", NumberListViewSet, basename="numberlist")
+router.register("number-list-entries", NumberListEntryViewSet, basename="numberlistentry")
+router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("schedule-windows", ScheduleWindowViewSet, basename="schedulewindow")
 
 urlpatterns = [
     path("me/", api_views.MeView.as_view(), name="me"),
