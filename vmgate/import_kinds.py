@@ -5,15 +5,19 @@ form, so an import refuses exactly what the page refuses, with the same message.
 Rows are staged one by one (each saved in a savepoint, so later rows see earlier ones, as a
 person clicking them in would), inside the one transaction of :func:`vmgate.imports.run_import`.
 Rates, the big kind (a 100,000-code deck), validate with the rate form and are written in
-bulk (:class:`RateKind`).
+bulk (:class:`RateKind`). The routing policy's kinds (:class:`PolicyKind`: translation rules,
+number-list entries, schedule windows) validate each row with the model's own
+``full_clean()`` and are written in bulk too: a number list holds 10,000+ entries.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from datetime import time
 
 from django import forms
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError, Q
 from django.db.models.functions import Lower
@@ -30,6 +34,7 @@ from dialpeers.bulk import DIALPEER
 from dialpeers.forms import DialpeerForm
 from dialpeers.models import Dialpeer
 from routing import bulk as routing_bulk
+from routing import policy
 from routing.forms import (
     NetworkForm,
     RoutingRuleForm,
@@ -37,8 +42,20 @@ from routing.forms import (
     SimSlotFormSet,
     VMGateClientForm,
 )
-from routing.models import Network, RoutingRule, RoutingTarget, SimSlot, VMGateClient
-from vmgate.export import cell
+from routing.models import (
+    Network,
+    NumberList,
+    NumberListEntry,
+    RoutingRule,
+    RoutingTarget,
+    Schedule,
+    ScheduleWindow,
+    SimSlot,
+    TranslationRule,
+    TranslationSet,
+    VMGateClient,
+)
+from vmgate.export import Column, cell, field
 from vmgate.imports import (
     RowChange,
     RowErrors,
@@ -987,6 +1004,384 @@ class TargetKind(Kind):
         return out
 
 
+# --- routing policy (SPEC §9): translation rules, number-list entries, schedule windows --------
+#
+# One row per child (a rule, an entry, a window), its parent (set, list, schedule) named by
+# its name in the first column and created when the tenant has none of that name. The
+# parent's own settings on the row (a list's kind and applies_to, a schedule's time zone)
+# make a new parent; for an existing one they must agree with it (changing what a whole list
+# or schedule means is a decision for its page, not a side effect of an import of its rows).
+# Rows are validated by the model's own ``full_clean()`` (the rules of routing.policy), keys
+# are matched in memory and the rows written in bulk: a number list may hold 10,000+ entries.
+# ``replace`` makes the file the whole content of each parent it names; parents it does not
+# name, and the parents themselves, are left as they are.
+
+WEEKDAY_HELP = "Write the weekdays as numbers 1–7 (Monday = 1) separated by spaces, e.g. 1 2 3 4 5."
+_CLOCK = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?\Z")
+
+
+def weekdays_text(days):
+    return " ".join(str(d) for d in days or ())
+
+
+def clock_text(value):
+    if value is None:
+        return ""
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+
+
+def _model_errors(exc, columns):
+    """A model's ValidationError as [(column, message)]; fields that are no column of the
+    file (and ``__all__``) go under ``columns[None]`` ("" = the row)."""
+    out = []
+    for name, messages in exc.message_dict.items():
+        column = columns.get(name, columns.get(None, ""))
+        out.extend((column, m) for m in messages)
+    return out
+
+
+class PolicyKind(Kind):
+    """A routing-policy child kind; subclasses name the parent and read a row."""
+
+    parent_model = None
+    parent_column = ""
+    parent_noun = ""
+    #: Parent fields a row may set (column = field name): they make a new parent and must
+    #: agree with an existing one.
+    parent_fields = ()
+    child_fields = ()  # fields an update may change
+    fk = ""  # the child's foreign key to its parent
+
+    def values(self, instance):
+        return {c.name: c.get(instance) for c in self.columns}
+
+    # -- hooks ---------------------------------------------------------------------------
+    def build(self, ctx, values, parent):
+        """The unsaved child of ``parent`` a row describes (RowErrors for unreadable cells)."""
+        raise NotImplementedError
+
+    def key_of(self, child):
+        raise NotImplementedError
+
+    def label_of(self, parent_name, child):
+        raise NotImplementedError
+
+    # -- parents -------------------------------------------------------------------------
+    def parent_for(self, ctx, values, parents):
+        """The parent the row names, created on first mention when missing."""
+        name = values.get(self.parent_column, "")
+        if not name:
+            fail(self.parent_column, "This field is required.")
+        wanted = {f: values[f] for f in self.parent_fields if values.get(f, "") != ""}
+        parent = parents.get(name)
+        if parent is None:
+            parent = self.parent_model(tenant=ctx.tenant, name=name, **wanted)
+            try:
+                parent.full_clean()
+            except ValidationError as exc:
+                columns = {f: f for f in self.parent_fields}
+                columns.update({"name": self.parent_column, None: self.parent_column})
+                raise RowErrors(_model_errors(exc, columns)) from None
+            parent.save()
+            parents[name] = parent
+            return parent
+        clashes = [
+            (
+                f,
+                f"{self.parent_noun.capitalize()} “{name}” has {f} {getattr(parent, f)}, not "
+                f"{v}: change it on its page, or leave the column empty.",
+            )
+            for f, v in wanted.items()
+            if getattr(parent, f) != v
+        ]
+        if clashes:
+            raise RowErrors(clashes)
+        return parent
+
+    # -- staging -------------------------------------------------------------------------
+    def stage(self, ctx, table, result):
+        parents = {p.name: p for p in self.parent_model.objects.filter(tenant=ctx.tenant)}
+        children = {}  # parent pk → {key: child}
+        seen = {}
+        present = set(table.header)
+        creates, updates, named = [], [], set()
+
+        def saved_children(parent):
+            if parent.pk not in children:
+                rows = self.model._default_manager.filter(**{self.fk: parent}).order_by("pk")
+                children[parent.pk] = {self.key_of(c): c for c in rows}
+            return children[parent.pk]
+
+        def one(line, values):
+            parent = self.parent_for(ctx, values, parents)
+            named.add(parent.pk)
+            child = self.build(ctx, values, parent)
+            try:
+                # The parent is the import's own (no query per row for the foreign key);
+                # the unique key is matched in memory below.
+                child.full_clean(
+                    exclude=[self.fk], validate_unique=False, validate_constraints=False
+                )
+            except ValidationError as exc:
+                columns = {c.name: c.name for c in self.columns}
+                columns[self.fk] = self.parent_column
+                raise RowErrors(_model_errors(exc, columns)) from None
+            key = self.key_of(child)
+            label = self.label_of(parent.name, child)
+            self.first_time(seen, (parent.pk, key), line, label)
+            existing = saved_children(parent).get(key)
+            if existing is None:
+                creates.append(child)
+                changes = diff(self.column_names, {}, self.values(child), present)
+                result.record(RowChange(line, "create", label, changes))
+                return
+            self.refuse_in_add_mode(ctx, label)
+            before = self.values(existing)
+            for name in self.child_fields:
+                if name in present:
+                    setattr(existing, name, getattr(child, name))
+            changes = diff(self.column_names, before, self.values(existing), present)
+            if changes:
+                updates.append(existing)
+            result.record(RowChange(line, "update" if changes else "unchanged", label, changes))
+
+        self.each_row(table, result, one)
+        if not result.ok:
+            return
+        deletes = []
+        if ctx.mode == "replace":
+            for parent in parents.values():
+                if parent.pk not in named:
+                    continue
+                for key, child in saved_children(parent).items():
+                    if (parent.pk, key) not in seen:
+                        deletes.append(child)
+                        label = self.label_of(parent.name, child)
+                        result.record(RowChange(None, "delete", label))
+        try:
+            with transaction.atomic():
+                write_rows(ctx, self.model, creates, updates, deletes, self.child_fields)
+        except IntegrityError as exc:
+            result.file_failed(
+                f"The database refused the {self.plural}: {str(exc).splitlines()[0]}"
+            )
+
+
+def write_rows(ctx, model, creates, updates, deletes, fields):
+    """Write an import's rows of ``model`` in bulk (batches of :data:`RATE_BATCH`), with
+    one history record per row when it applies, tagged with the import."""
+    user = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
+    now = timezone.now()
+    history = model.history
+    if deletes:
+        if ctx.apply:
+            history.model.objects.bulk_create(
+                [
+                    history.model(
+                        history_date=now,
+                        history_user=user,
+                        history_change_reason=ctx.reason,
+                        history_type="-",
+                        **{f.attname: getattr(r, f.attname) for f in history.model.tracked_fields},
+                    )
+                    for r in deletes
+                ],
+                batch_size=RATE_BATCH,
+            )
+        with connection.cursor() as cur:
+            for batch in _batches(deletes):
+                marks = ", ".join(["%s"] * len(batch))
+                cur.execute(
+                    f"DELETE FROM {model._meta.db_table} WHERE id IN ({marks})",
+                    [r.pk for r in batch],
+                )
+    if creates and ctx.apply:
+        bulk_create_with_history(
+            creates,
+            model,
+            batch_size=RATE_BATCH,
+            default_user=user,
+            default_change_reason=ctx.reason,
+            default_date=now,
+        )
+    elif creates:
+        model._default_manager.bulk_create(creates, batch_size=RATE_BATCH)
+    if updates:
+        model._default_manager.bulk_update(updates, list(fields), batch_size=500)
+        if ctx.apply:
+            history.bulk_history_create(
+                updates,
+                batch_size=RATE_BATCH,
+                update=True,
+                default_user=user,
+                default_change_reason=ctx.reason,
+                default_date=now,
+            )
+
+
+def _position(raw):
+    text = (raw or "").strip()
+    if not text:
+        fail("position", "This field is required.")
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        fail("position", f"“{text[:20]}”: enter a whole number ≥ 1.")
+    return int(text)
+
+
+TRANSLATION_RULE = (
+    field("translation_set", "translation_set.name"),
+    field("position"),
+    field("match"),
+    field("replace"),
+    field("stop"),
+)
+
+
+class TranslationRuleKind(PolicyKind):
+    key, noun, plural, model = (
+        "translation_rules",
+        "translation rule",
+        "translation rules",
+        TranslationRule,
+    )
+    columns = TRANSLATION_RULE
+    key_columns = ("translation_set", "position")
+    bool_columns = frozenset({"stop"})
+    optional_columns = frozenset({"replace", "stop"})
+    list_url = "routing:translationset_list"
+    parent_model, parent_column, parent_noun = TranslationSet, "translation_set", "translation set"
+    child_fields = ("match", "replace", "stop")
+    fk = "translation_set"
+
+    def build(self, ctx, values, parent):
+        return TranslationRule(
+            translation_set=parent,
+            position=_position(values.get("position")),
+            match=values.get("match", ""),
+            replace=values.get("replace", ""),
+            stop=values.get("stop", "true") != "false",
+        )
+
+    def key_of(self, child):
+        return child.position
+
+    def label_of(self, parent_name, child):
+        return f"{parent_name} #{child.position}"
+
+
+NUMBER_LIST_ENTRY = (
+    field("number_list", "number_list.name"),
+    field("kind", "number_list.kind"),
+    field("applies_to", "number_list.applies_to"),
+    field("value"),
+    field("match"),
+    field("note"),
+)
+
+
+class NumberListEntryKind(PolicyKind):
+    key, noun, plural, model = (
+        "number_list_entries",
+        "number list entry",
+        "number list entries",
+        NumberListEntry,
+    )
+    columns = NUMBER_LIST_ENTRY
+    key_columns = ("number_list", "value", "match")
+    code_columns = frozenset({"value"})
+    optional_columns = frozenset({"kind", "applies_to", "match", "note"})
+    list_url = "routing:numberlist_list"
+    parent_model, parent_column, parent_noun = NumberList, "number_list", "number list"
+    parent_fields = ("kind", "applies_to")
+    child_fields = ("note",)
+    fk = "number_list"
+
+    def build(self, ctx, values, parent):
+        return NumberListEntry(
+            number_list=parent,
+            value=values.get("value", ""),
+            match=values.get("match") or NumberListEntry.PREFIX,
+            note=values.get("note", ""),
+        )
+
+    def key_of(self, child):
+        return (child.value, child.match)
+
+    def label_of(self, parent_name, child):
+        return f"{parent_name}: {child.value} ({child.match})"
+
+
+def _weekdays(raw):
+    parts = (raw or "").replace(",", " ").split()
+    if not parts:
+        fail("weekdays", "Choose at least one weekday. " + WEEKDAY_HELP)
+    if not all(p.isascii() and p.isdigit() and len(p) == 1 for p in parts):
+        fail("weekdays", f"“{raw[:40]}”: {WEEKDAY_HELP}")
+    # routing.policy's own message (the model field's validator reports it as "Value must
+    # be valid JSON.": JSONField's message for the code "invalid").
+    try:
+        return policy.check_weekdays([int(p) for p in parts])
+    except policy.PolicyError as exc:
+        fail("weekdays", str(exc))
+
+
+def _clock(raw, column):
+    text = (raw or "").strip()
+    m = _CLOCK.match(text)
+    if not m:
+        fail(column, f"“{text[:20]}”: enter a time as HH:MM (24-hour), e.g. 09:00 or 17:30.")
+    return time(int(m[1]), int(m[2]), int(m[3] or 0))
+
+
+SCHEDULE_WINDOW = (
+    field("schedule", "schedule.name"),
+    field("timezone", "schedule.timezone"),
+    Column("weekdays", lambda w: weekdays_text(w.weekdays)),
+    Column("start", lambda w: clock_text(w.start)),
+    Column("end", lambda w: clock_text(w.end)),
+)
+
+
+class ScheduleWindowKind(PolicyKind):
+    key, noun, plural, model = (
+        "schedule_windows",
+        "schedule window",
+        "schedule windows",
+        ScheduleWindow,
+    )
+    columns = SCHEDULE_WINDOW
+    key_columns = ("schedule", "weekdays", "start", "end")
+    optional_columns = frozenset({"timezone"})
+    list_url = "routing:schedule_list"
+    parent_model, parent_column, parent_noun = Schedule, "schedule", "schedule"
+    parent_fields = ("timezone",)
+    child_fields = ()  # a window is all key: a changed window is a new one (replace drops the old)
+    fk = "schedule"
+
+    def build(self, ctx, values, parent):
+        errors = []
+        window = ScheduleWindow(schedule=parent)
+        for column, read in (
+            ("weekdays", lambda: _weekdays(values.get("weekdays"))),
+            ("start", lambda: _clock(values.get("start"), "start")),
+            ("end", lambda: _clock(values.get("end"), "end")),
+        ):
+            try:
+                setattr(window, column, read())
+            except RowErrors as exc:
+                errors.extend(exc.errors)
+        if errors:
+            raise RowErrors(errors)
+        return window
+
+    def key_of(self, child):
+        days = child.weekdays if isinstance(child.weekdays, list) else []
+        return (tuple(sorted(days)), child.start, child.end)
+
+    def label_of(self, parent_name, child):
+        return f"{parent_name}: {child}"
+
+
 KINDS = {
     k.key: k
     for k in (
@@ -998,5 +1393,8 @@ KINDS = {
         RuleKind(),
         TargetKind(),
         DialpeerKind(),
+        TranslationRuleKind(),
+        NumberListEntryKind(),
+        ScheduleWindowKind(),
     )
 }
