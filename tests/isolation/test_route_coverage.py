@@ -16,9 +16,12 @@ from django.test import Client
 from customers.models import BalanceEntry
 from tests.api.conftest import token_client
 from tests.factories import (
+    NumberListEntryFactory,
     RateFactory,
     RoutingCheckFactory,
     RoutingTargetFactory,
+    ScheduleWindowFactory,
+    TranslationRuleFactory,
     build_imports,
     build_route_world,
 )
@@ -70,6 +73,25 @@ ID_OF = {
     "vmgate:importupload_apply": "upload",
     "vmgate:importupload_cancel": "upload",
     "vmgate:importrun_detail": "run",
+    "routing:translationset_detail": "translationset",
+    "routing:translationset_edit": "translationset",
+    "routing:translationset_delete": "translationset",
+    "routing:translationset_test": "translationset",
+    "routing:translationrule_add": "translationset",
+    "routing:translationrule_edit": "translationrule",
+    "routing:translationrule_delete": "translationrule",
+    "routing:numberlist_detail": "numberlist",
+    "routing:numberlist_edit": "numberlist",
+    "routing:numberlist_delete": "numberlist",
+    "routing:numberlistentry_add": "numberlist",
+    "routing:numberlistentry_edit": "numberlistentry",
+    "routing:numberlistentry_delete": "numberlistentry",
+    "routing:schedule_detail": "schedule",
+    "routing:schedule_edit": "schedule",
+    "routing:schedule_delete": "schedule",
+    "routing:schedulewindow_add": "schedule",
+    "routing:schedulewindow_edit": "schedulewindow",
+    "routing:schedulewindow_delete": "schedulewindow",
     "api:customer-detail": "customer",
     "api:balanceentry-detail": "balanceentry",
     "api:trunk-detail": "trunk",
@@ -81,6 +103,12 @@ ID_OF = {
     "api:routingtarget-detail": "target",
     "api:dialpeer-detail": "dialpeer",
     "api:routingcheck-detail": "check",
+    "api:translationset-detail": "translationset",
+    "api:translationrule-detail": "translationrule",
+    "api:numberlist-detail": "numberlist",
+    "api:numberlistentry-detail": "numberlistentry",
+    "api:schedule-detail": "schedule",
+    "api:schedulewindow-detail": "schedulewindow",
 }
 
 # Routes whose parameter names no object (the same for every tenant): the value to fill in.
@@ -108,6 +136,16 @@ def object_world(tenant, login):
     token, _ = APIToken.issue(login, "a token")
     target = RoutingTargetFactory(rule=world["rule"])
     upload, run = build_imports(tenant)
+    # The routing policy, in use (a delete that leaked would be refused anyway: the entries,
+    # rules and windows are what a leaked delete or edit would reach).
+    translation_rule = TranslationRuleFactory(translation_set__tenant=tenant)
+    list_entry = NumberListEntryFactory(number_list__tenant=tenant)
+    window = ScheduleWindowFactory(schedule__tenant=tenant)
+    world["trunk"].ingress_translation = translation_rule.translation_set
+    world["trunk"].save()
+    world["trunk"].number_lists.add(list_entry.number_list)
+    target.schedule = window.schedule
+    target.save()
     return {
         "customer": world["customer"],
         "trunk": world["trunk"],
@@ -123,6 +161,12 @@ def object_world(tenant, login):
         "apitoken": token,
         "upload": upload,
         "run": run,
+        "translationset": translation_rule.translation_set,
+        "translationrule": translation_rule,
+        "numberlist": list_entry.number_list,
+        "numberlistentry": list_entry,
+        "schedule": window.schedule,
+        "schedulewindow": window,
     }
 
 
