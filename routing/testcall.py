@@ -19,7 +19,7 @@ from customers.options import trunk_label
 from dialpeers.models import Dialpeer
 from routing.checks.running import record_result
 from routing.dialplan import TYPED_SEPARATORS
-from routing.engine import IngressError, parse_source_ip, route_call
+from routing.engine import IngressError, calling_digits, parse_source_ip, route_call
 from routing.models import RoutingCheck, RoutingRule
 from vmgate.tenancy import parse_pk, require_operator, scoped, tenant_or_404
 from vmgate.widgets import SearchSelect
@@ -55,10 +55,16 @@ class CallForm(forms.Form):
         label="Called number",
         help_text="As it arrives, with the tech prefix. Spaces and dashes are removed.",
     )
+    calling_number = forms.CharField(
+        required=False,
+        max_length=40,
+        label="Calling number",
+        help_text="Optional: the caller's number (From), for calling-number lists.",
+    )
     at = forms.DateTimeField(
         required=False,
         label="Call time (UTC)",
-        help_text="Empty: now. Picks the rate in effect then.",
+        help_text="Empty: now. Picks the rate in effect then and opens or shuts schedules.",
         widget=forms.DateTimeInput(attrs={"placeholder": "2026-06-01 12:00"}),
     )
 
@@ -78,7 +84,7 @@ class CallForm(forms.Form):
         self.fields["trunk"].label_from_instance = trunk_label
         self.typed_number = None
         self.fields["trunk"].widget.attrs["class"] = "form-select"
-        for name in ("source_ip", "called_number", "at"):
+        for name in ("source_ip", "called_number", "calling_number", "at"):
             css = "form-control font-monospace" if name != "at" else "form-control"
             self.fields[name].widget.attrs["class"] = css
         self.fields["trunk"].help_text = "The chosen customer's trunks."
@@ -92,6 +98,14 @@ class CallForm(forms.Form):
             raise forms.ValidationError("At most 64 characters.")
         if number != typed:
             self.typed_number = typed
+        return number
+
+    def clean_calling_number(self):
+        number = TYPED_SEPARATORS.sub("", self.cleaned_data["calling_number"])
+        try:
+            calling_digits(number)
+        except IngressError as exc:
+            raise forms.ValidationError(str(exc)) from None
         return number
 
     def clean_source_ip(self):
@@ -124,6 +138,7 @@ class CallForm(forms.Form):
             source_ip=d["source_ip"] or None,
             at=d["at"],
             explain=True,
+            calling_number=d["calling_number"] or None,
         )
 
 
@@ -146,7 +161,7 @@ def last_change(model, pk):
     }
 
 
-def prefill_url(*, trunk=None, called_number="", source_ip="", at=None):
+def prefill_url(*, trunk=None, called_number="", source_ip="", at=None, calling_number=""):
     """The Test call page opened pre-filled (not run): the "Test a call" shortcuts of a
     dialpeer, a trunk and a failing routing check."""
     params = {"prefill": "1"}
@@ -156,6 +171,8 @@ def prefill_url(*, trunk=None, called_number="", source_ip="", at=None):
         params["source_ip"] = source_ip
     if called_number:
         params["called_number"] = called_number
+    if calling_number:
+        params["calling_number"] = calling_number
     if at:
         params["at"] = at.strftime("%Y-%m-%d %H:%M")
     return f"{reverse('routing:test_call')}?{urlencode(params)}"
@@ -174,6 +191,12 @@ def prefill_initial(params, tenant):
     number = TYPED_SEPARATORS.sub("", params.get("called_number", ""))
     if number.isascii() and number.isdigit() and len(number) <= 64:
         initial["called_number"] = number
+    calling = TYPED_SEPARATORS.sub("", params.get("calling_number", ""))
+    try:
+        if calling_digits(calling):
+            initial["calling_number"] = calling
+    except IngressError:
+        pass
     source_ip = params.get("source_ip", "").strip()
     if source_ip and "trunk" not in initial:
         try:
@@ -211,6 +234,7 @@ def test_call(request):
             "trunk": form.cleaned_data["trunk"].pk if form.cleaned_data["trunk"] else "",
             "source_ip": form.cleaned_data["source_ip"],
             "called_number": form.cleaned_data["called_number"],
+            "calling_number": form.cleaned_data["calling_number"],
             "at": request.GET.get("at", ""),
             "name": _check_name(decision, form.cleaned_data),
         }
@@ -245,6 +269,7 @@ def save_as_check(request):
         trunk=d["trunk"] or None,
         source_ip=d["source_ip"] or None,
         called_number=d["called_number"],
+        calling_number=d["calling_number"],
         at=d["at"],
         expected_outcome=decision.outcome,
         expected_reason=decision.reason,

@@ -42,7 +42,8 @@ class RoutingCheckForm(TenantModelForm):
         help_texts = {
             "source_ip": "Instead of a trunk: the address the INVITE comes from.",
             "called_number": "As it arrives, with the tech prefix.",
-            "at": "Empty: the time of each run.",
+            "calling_number": "Optional: the caller's number (From), for calling-number lists.",
+            "at": "Empty: the time of each run. Schedules and rates are judged at it.",
         }
 
     def clean_source_ip(self):

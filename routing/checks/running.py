@@ -13,6 +13,7 @@ def decide(check):
         source_ip=check.source_ip or None,
         at=check.at,
         explain=True,
+        calling_number=check.calling_number or None,
     )
 
 

@@ -89,6 +89,7 @@ class RoutingCheckTable(PagedTable):
             source_ip=record.source_ip or "",
             called_number=record.called_number,
             at=record.at,
+            calling_number=record.calling_number,
         )
         return [
             RowAction("Test a call", test_call),

@@ -268,18 +268,6 @@ class RtjsonSerializer(serializers.Serializer):  # component "Rtjson"
     trunk = _RtjsonTrunk(allow_null=True)
 
 
-def contact_uri(sip_uri, number):
-    """``sip:10.8.0.12:5060`` + ``37412345`` → ``sip:37412345@10.8.0.12:5060`` (a user part
-    already in the URI is replaced; URI parameters are kept). None without a usable URI."""
-    scheme, sep, rest = (sip_uri or "").partition(":")
-    if not sep or scheme.lower() not in ("sip", "sips") or not rest:
-        return None
-    hostport = rest.rsplit("@", 1)[-1]
-    if not hostport:
-        return None
-    return f"{scheme.lower()}:{number}@{hostport}"
-
-
 def edge_line(decision):
     """What the SIP edge reads of the answer, in one string it splits with string operations
     (``sip_code:reason:trunk id:dialpeer id:rule id:rule code:sip_reason``, empty where
@@ -303,7 +291,7 @@ def contact_uris(decision):
     its user part (a client without a usable ``sip_uri`` gets none)."""
     uris = []
     for target in decision.targets:
-        uri = contact_uri(target.client.sip_uri, target.number)
+        uri = target.contact
         if uri:
             uris.append(uri)
     return uris

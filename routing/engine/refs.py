@@ -87,6 +87,18 @@ def money_text(value):
     return text
 
 
+def contact_uri(sip_uri, number):
+    """``sip:10.8.0.12:5060`` + ``37412345`` → ``sip:37412345@10.8.0.12:5060`` (a user part
+    already in the URI is replaced; URI parameters are kept). None without a usable URI."""
+    scheme, sep, rest = (sip_uri or "").partition(":")
+    if not sep or scheme.lower() not in ("sip", "sips") or not rest:
+        return None
+    hostport = rest.rsplit("@", 1)[-1]
+    if not hostport:
+        return None
+    return f"{scheme.lower()}:{number}@{hostport}"
+
+
 # --- snapshots -----------------------------------------------------------------------------
 
 
@@ -314,6 +326,11 @@ class RouteTarget:
     priority: int
     weight: int
     number: str = ""
+
+    @property
+    def contact(self):
+        """The Contact URI the SIP edge sends for this target, or None (no usable URI)."""
+        return contact_uri(self.client.sip_uri, self.number)
 
     def as_dict(self):
         return {

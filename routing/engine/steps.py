@@ -694,8 +694,12 @@ def _rewrites(stage, tset, fired):
 
 
 def _rewrite_text(fired):
-    return "; ".join(
-        f"rule {r.position} ({r.match} → {r.replace or '“”'}): {b} → {a or '“”'}"
+    """``by rule 1 (0([0-9]+) → 374\\1)``; a chain says each rule's own step."""
+    if len(fired) == 1:
+        r = fired[0][0]
+        return f"by rule {r.position} ({r.match} → {r.replace or '“”'})"
+    return "by " + ", then ".join(
+        f"rule {r.position} ({r.match} → {r.replace or '“”'}: {b} → {a or '“”'})"
         for r, b, a in fired
     )
 
@@ -718,17 +722,18 @@ def step_translate(c):
         c.d.rewrites = _rewrites("ingress", tset, fired)
     if result is None:
         if trace:
+            made = fired[-1][2] or "“”"
             trace.step(
                 "translate",
                 "fail",
-                f"{tset.name}: {_rewrite_text(fired)} — not 1–24 digits",
+                f"{tset.name}: {before} → {made} {_rewrite_text(fired)}: not 1–24 digits",
             )
         return INVALID_NUMBER
     c.d.number = c.number = result
     if trace:
         name = tset.name if tset is not None else f"#{set_id}"
         if fired:
-            trace.step("translate", "ok", f"{name}: {before} → {result} ({_rewrite_text(fired)})")
+            trace.step("translate", "ok", f"{name}: {before} → {result} {_rewrite_text(fired)}")
         else:
             trace.step("translate", "ok", f"{name}: no rule matches {before}; unchanged")
     return None
