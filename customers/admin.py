@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.forms.models import BaseInlineFormSet
 
 from customers.models import (
@@ -13,6 +15,7 @@ from customers.models import (
     overlaps_by_network,
 )
 from vmgate.admin import ConflictSafeAdminMixin, DomainAdmin
+from vmgate.models import INVALID_CHOICE
 
 BALANCE_ENTRY_FIELDS = ["kind", "amount", "reference", "note"]
 BALANCE_ENTRY_RECORD = ["created_at", "created_by", "balance_after"]
@@ -119,8 +122,40 @@ class TrunkNetworkInline(admin.TabularInline):
     extra = 1
 
 
+class TrunkAdminForm(forms.ModelForm):
+    """The trunk's number lists (a many-to-many through TrunkNumberList, which the admin
+    leaves out by itself): the trunk's own tenant's lists only; a list of another tenant is
+    refused as "Select a valid choice", as on the trunk page."""
+
+    number_lists = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=FilteredSelectMultiple("number lists", is_stacked=False),
+        help_text=Trunk._meta.get_field("number_lists").help_text,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        lists = Trunk.number_lists.rel.model.objects.select_related("tenant").order_by(
+            "tenant__name", "name"
+        )
+        if self.instance.pk:
+            lists = lists.filter(tenant_id=self.instance.tenant_id)
+        self.fields["number_lists"].queryset = lists
+        self.fields["number_lists"].label_from_instance = lambda nl: f"{nl.name} ({nl.tenant})"
+
+    def clean(self):
+        cleaned = super().clean()
+        tenant = cleaned.get("tenant")
+        chosen = cleaned.get("number_lists") or []
+        if tenant is not None and any(nl.tenant_id != tenant.pk for nl in chosen):
+            self.add_error("number_lists", INVALID_CHOICE)
+        return cleaned
+
+
 @admin.register(Trunk)
 class TrunkAdmin(DomainAdmin):
+    form = TrunkAdminForm
     list_display = [
         "name",
         "customer",
@@ -132,7 +167,7 @@ class TrunkAdmin(DomainAdmin):
     list_filter = ["status"]
     list_select_related = ["tenant", "customer", "rate_plan"]
     search_fields = ["name", "tech_prefix", "customer__name"]
-    autocomplete_fields = ["tenant", "customer", "rate_plan"]
+    autocomplete_fields = ["tenant", "customer", "rate_plan", "ingress_translation"]
     inlines = [TrunkNetworkInline]
 
     # The trunk and its networks are judged together (customers/ingress_guard.py).

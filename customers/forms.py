@@ -8,6 +8,7 @@ from django.forms.models import construct_instance
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 
 from customers.models import (
     AMOUNT_ERRORS,
@@ -37,6 +38,49 @@ def _no_form_tag_helper(layout=None):
     if layout is not None:
         helper.layout = layout
     return helper
+
+
+def keep_unsent(form, *names):
+    """Leave out of ``form`` the fields among ``names`` that its data does not send at all,
+    so saving keeps what the row has. The routing-policy fields came after the imports and
+    the API: a trunk, network, rule or target written without them (an import whose columns
+    predate them) must not lose its translation, lists or schedule. A page always sends
+    them (a multiple select through its marker, see :class:`SearchSelectMultiple`)."""
+    if not form.is_bound:
+        return
+    for name in names:
+        field = form.fields.get(name)
+        if field is not None and field.widget.value_omitted_from_data(
+            form.data, form.files, form.add_prefix(name)
+        ):
+            del form.fields[name]
+
+
+class SearchSelectMultiple(SearchSelect):
+    """The portal's searchable select choosing several rows (Tom Select with remove
+    buttons): only the chosen options are rendered, the others come from the endpoint.
+
+    An empty hidden input of the same name goes with it, so a form that chose nothing
+    still sends the field (a browser sends no value for a multiple select with none
+    chosen): "none" and "not sent" (:func:`keep_unsent`) stay apart."""
+
+    allow_multiple_selected = True
+
+    def render(self, name, value, attrs=None, renderer=None):
+        marker = format_html('<input type="hidden" name="{}" value="">', name)
+        return marker + super().render(name, value, attrs, renderer)
+
+    def value_from_datadict(self, data, files, name):
+        getter = getattr(data, "getlist", None)
+        values = getter(name) if getter else data.get(name)
+        if values is None:
+            return None
+        if isinstance(values, str):
+            values = [values]
+        return [v for v in values if v != ""]
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data
 
 
 def dependent_trunk_select():
@@ -209,15 +253,30 @@ class TrunkForm(TenantModelForm):
             "max_cps",
             "codecs",
             "status",
+            "ingress_translation",
+            "number_lists",
         ]
         # 10,000 customers must not render 10,000 options: search as you type.
         widgets = {
-            "customer": SearchSelect("customers:customer_options", placeholder="Search customers…")
+            "customer": SearchSelect("customers:customer_options", placeholder="Search customers…"),
+            "ingress_translation": SearchSelect(
+                "routing:policy_options",
+                params={"kind": "translation_set"},
+                placeholder="Search translation sets…",
+            ),
+            "number_lists": SearchSelectMultiple(
+                "routing:policy_options",
+                params={"kind": "number_list"},
+                placeholder="Search number lists…",
+            ),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["rate_plan"].queryset = self.fields["rate_plan"].queryset.order_by("name")
+        self.fields["ingress_translation"].empty_label = "None: numbers as sent"
+        self.fields["number_lists"].label = "Number lists"
+        keep_unsent(self, "ingress_translation", "number_lists")
         self.networks = NetworkFormSet(
             self.data if self.is_bound else None,
             instance=self.instance,
@@ -233,6 +292,11 @@ class TrunkForm(TenantModelForm):
                 "max_concurrent_calls",
                 Field("codecs"),
                 "status",
+                Fieldset(
+                    "Routing policy",
+                    *[n for n in ("ingress_translation", "number_lists") if n in self.fields],
+                    css_class="border rounded p-3 mb-3",
+                ),
             )
         )
 

@@ -300,13 +300,14 @@ class TrunkDetailView(TenantDetailView):
 
     def get_queryset(self):
         return trunks_with_counts(scoped(Trunk, self.tenant)).select_related(
-            "customer", "rate_plan"
+            "customer", "rate_plan", "ingress_translation"
         )
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         trunk = self.object
         ctx["networks"] = list(trunk.networks.order_by("network"))
+        ctx["number_lists"] = list(trunk.number_lists.order_by("name", "id"))
         ctx["history_rows"] = history_rows(
             trunk,
             children=[

@@ -88,3 +88,17 @@ TARGET = (
     field("weight"),
     field("is_active"),
 )
+
+# Routing policy (SPEC §9). A list page exports its own rows; a number list's page exports
+# its entries with the list's name, kind and applies_to on each line.
+TRANSLATION_SET = (field("name"),)
+NUMBER_LIST = (field("name"), field("kind"), field("applies_to"))
+NUMBER_LIST_ENTRY = (
+    field("number_list", "number_list.name"),
+    field("kind", "number_list.kind"),
+    field("applies_to", "number_list.applies_to"),
+    field("value"),
+    field("match"),
+    field("note"),
+)
+SCHEDULE = (field("name"), field("timezone"))

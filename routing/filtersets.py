@@ -10,6 +10,7 @@ from routing.dialplan import CATCH_ALL
 from routing.models import (
     Network,
     NumberList,
+    NumberListEntry,
     RoutingRule,
     RoutingTarget,
     Schedule,
@@ -250,3 +251,29 @@ class ScheduleFilterSet(_NamedFilterSet):
     class Meta:
         model = Schedule
         fields = []
+
+
+class NumberListEntryFilterSet(TenantFilterSet):
+    """The entries of one list (its page): digits search values by prefix (the unique
+    index's order), other text the note."""
+
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Value prefix or note"}),
+    )
+    match = django_filters.ChoiceFilter(
+        choices=NumberListEntry.MATCH_CHOICES, empty_label="Any match"
+    )
+
+    class Meta:
+        model = NumberListEntry
+        fields = []
+
+    def search(self, qs, name, value):
+        value = clean_search_text(value).removeprefix("+")
+        if not value:
+            return qs
+        if value.isascii() and value.isdigit():
+            return qs.filter(value__startswith=value) if len(value) <= 24 else qs.none()
+        return qs.filter(note__icontains=value)

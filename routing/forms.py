@@ -4,17 +4,43 @@ networks, clients, SIM slots) render only the selected option and are searched o
 
 import json
 
+from crispy_forms.bootstrap import InlineCheckboxes
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet, inlineformset_factory
 from django.urls import reverse, reverse_lazy
+from django.utils.html import format_html, format_html_join
 
+from customers.forms import keep_unsent
+from routing import policy
 from routing.dialplan import CATCH_ALL
-from routing.models import Network, RoutingRule, RoutingTarget, SimSlot, VMGateClient
+from routing.models import (
+    Network,
+    NumberList,
+    NumberListEntry,
+    RoutingRule,
+    RoutingTarget,
+    Schedule,
+    ScheduleWindow,
+    SimSlot,
+    TranslationRule,
+    TranslationSet,
+    VMGateClient,
+)
 from vmgate.forms import HighlightErrorsMixin, TenantModelForm
 from vmgate.widgets import SearchSelect
+
+
+def policy_select(kind, placeholder, cls=SearchSelect):
+    """The searchable select of a translation set, number list or schedule
+    (routing/options.py ``policy_options``)."""
+    return cls("routing:policy_options", params={"kind": kind}, placeholder=placeholder)
+
+
+#: What an empty schedule choice means (SPEC §9: no schedule = always).
+ALWAYS = "Always (no schedule)"
 
 ASSIGNMENT_HELP = {
     RoutingRule.WEIGHT: (
@@ -62,10 +88,15 @@ class KnownSearchSelect(SearchSelect):
 class NetworkForm(TenantModelForm):
     class Meta:
         model = Network
-        fields = ["name"]
+        fields = ["name", "egress_translation"]
+        widgets = {
+            "egress_translation": policy_select("translation_set", "Search translation sets…")
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["egress_translation"].empty_label = "None: the number as routed"
+        keep_unsent(self, "egress_translation")
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -130,8 +161,9 @@ class RoutingRuleForm(TenantModelForm):
 
     class Meta:
         model = RoutingRule
-        fields = ["assignment", "code", "label", "trunk", "is_active"]
+        fields = ["assignment", "code", "label", "trunk", "schedule", "is_active"]
         widgets = {
+            "schedule": policy_select("schedule", "Search schedules…"),
             "assignment": forms.RadioSelect,
             "trunk": SearchSelect(
                 "customers:trunk_options",
@@ -145,6 +177,7 @@ class RoutingRuleForm(TenantModelForm):
             "label": "Filled from the dialplan when you leave the code field; you can "
             "overwrite it.",
             "trunk": "All trunks, or only calls arriving on one trunk.",
+            "schedule": "Outside its schedule the rule is not a candidate. Empty: always.",
         }
 
     def __init__(self, *args, **kwargs):
@@ -154,6 +187,8 @@ class RoutingRuleForm(TenantModelForm):
             for value, label in RoutingRule.ASSIGNMENT_CHOICES
         ]
         self.fields["trunk"].empty_label = "All trunks"
+        self.fields["schedule"].empty_label = ALWAYS
+        keep_unsent(self, "schedule")
         self.fields["trunk"].queryset = self.fields["trunk"].queryset.select_related("customer")
         self.fields["code"].widget.attrs.update(
             {
@@ -169,7 +204,12 @@ class RoutingRuleForm(TenantModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
-            "assignment", Field("code", css_class="font-monospace"), "label", "trunk", "is_active"
+            "assignment",
+            Field("code", css_class="font-monospace"),
+            "label",
+            "trunk",
+            *(["schedule"] if "schedule" in self.fields else []),
+            "is_active",
         )
 
 
@@ -184,8 +224,9 @@ class RoutingTargetForm(HighlightErrorsMixin, TenantModelForm):
 
     class Meta:
         model = RoutingTarget
-        fields = ["network", "client", "sim_slot", "priority", "weight", "is_active"]
+        fields = ["network", "client", "sim_slot", "priority", "weight", "schedule", "is_active"]
         widgets = {
+            "schedule": policy_select("schedule", "Always", cls=KnownSearchSelect),
             "network": KnownSearchSelect("routing:target_options", params={"kind": "network"}),
             "client": KnownSearchSelect("routing:target_options", params={"kind": "client"}),
             "sim_slot": KnownSearchSelect("routing:target_options", params={"kind": "sim_slot"}),
@@ -210,6 +251,14 @@ class RoutingTargetForm(HighlightErrorsMixin, TenantModelForm):
             if related is not None:
                 field.widget.known = {str(related.pk): related}
         self.fields["client"].label_from_instance = lambda c: f"{c.name} ({c.node_id})"
+        keep_unsent(self, "schedule")
+        schedule = self.fields.get("schedule")
+        if schedule is not None:
+            schedule.empty_label = ALWAYS
+            schedule.widget.attrs["class"] = "form-select form-select-sm"
+            schedule.widget.attrs["aria-label"] = "Schedule"
+            if self.instance.schedule_id:
+                schedule.widget.known = {str(self.instance.schedule_id): self.instance.schedule}
         self.fields["kind"].widget.attrs.update(
             {
                 "class": "form-select form-select-sm",
@@ -245,3 +294,192 @@ class RoutingTargetForm(HighlightErrorsMixin, TenantModelForm):
                 "The chosen target is not of the chosen type.", code="kind_mismatch"
             )
         return cleaned
+
+
+# Routing policy (SPEC §9) ----------------------------------------------------------------
+
+
+def _helper():
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
+
+
+class ChildFormMixin:
+    """A row of one parent (a set's rule, a list's entry, a schedule's window): the view
+    fixes the parent, and the unique constraints over it are validated like any field's
+    (a ModelForm leaves out those naming a field it does not show)."""
+
+    parent_field = ""
+
+    def __init__(self, *args, parent, **kwargs):
+        super().__init__(*args, **kwargs)
+        setattr(self.instance, self.parent_field, parent)
+        self.helper = _helper()
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        exclude.discard(self.parent_field)
+        return exclude
+
+
+class TranslationSetForm(TenantModelForm):
+    class Meta:
+        model = TranslationSet
+        fields = ["name"]
+
+
+class TranslationRuleForm(ChildFormMixin, TenantModelForm):
+    """One rule of a set; ``match`` and ``replace`` are checked by routing.policy through the
+    model (a pattern that could backtrack without bound, a group the match lacks)."""
+
+    parent_field = "translation_set"
+
+    class Meta:
+        model = TranslationRule
+        fields = ["position", "match", "replace", "stop"]
+        widgets = {
+            "position": forms.NumberInput(attrs={"min": 1}),
+            "match": forms.TextInput(
+                attrs={"class": "font-monospace", "autocomplete": "off", "spellcheck": "false"}
+            ),
+            "replace": forms.TextInput(
+                attrs={"class": "font-monospace", "autocomplete": "off", "spellcheck": "false"}
+            ),
+        }
+        help_texts = {
+            "match": "A regular expression matched against the whole number (no + sign), "
+            "e.g. <code>0([0-9]+)</code>. At most 200 characters; no backreferences.",
+            "replace": "Digits and groups of the match, e.g. <code>374\\1</code>. Empty: the "
+            "rule removes the number (refused as invalid).",
+            "stop": "Ticked: the set ends when this rule fires. Unticked: the following rules "
+            "see the new number.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and not self.is_bound and "position" not in self.initial:
+            last = self.instance.translation_set.rules.order_by("-position").first()
+            self.initial["position"] = (last.position + 1) if last else 1
+
+
+class NumberListForm(TenantModelForm):
+    class Meta:
+        model = NumberList
+        fields = ["name", "kind", "applies_to"]
+        widgets = {"kind": forms.RadioSelect, "applies_to": forms.RadioSelect}
+        help_texts = {
+            "kind": "Deny: a call whose number matches an entry is refused (403). Allow: only "
+            "numbers matching an entry pass.",
+            "applies_to": "The called number (after the trunk's ingress translation) or the "
+            "caller's number (From).",
+        }
+
+
+class NumberListEntryForm(ChildFormMixin, TenantModelForm):
+    parent_field = "number_list"
+
+    class Meta:
+        model = NumberListEntry
+        fields = ["value", "match", "note"]
+        widgets = {
+            "value": forms.TextInput(
+                attrs={"inputmode": "numeric", "autocomplete": "off", "class": "font-monospace"}
+            ),
+            "match": forms.RadioSelect,
+        }
+        help_texts = {
+            "value": "1–24 digits 0-9, no + sign.",
+            "match": "Prefix: every number starting with the value. Exact: that number only.",
+        }
+
+
+class TimeZoneInput(forms.TextInput):
+    """A text input offering the IANA zone names (a ``<datalist>``) as the operator types;
+    any other text is refused by the model's validator."""
+
+    list_id = "timezone-names"
+
+    def __init__(self, attrs=None):
+        super().__init__({"list": self.list_id, "autocomplete": "off", **(attrs or {})})
+
+    def render(self, name, value, attrs=None, renderer=None):
+        options = format_html_join(
+            "", '<option value="{}"></option>', ((z,) for z in sorted(policy.timezone_names()))
+        )
+        html = super().render(name, value, attrs, renderer)
+        return html + format_html('<datalist id="{}">{}</datalist>', self.list_id, options)
+
+
+class ScheduleForm(TenantModelForm):
+    class Meta:
+        model = Schedule
+        fields = ["name", "timezone"]
+        widgets = {"timezone": TimeZoneInput(attrs={"placeholder": "Europe/Berlin"})}
+        help_texts = {
+            "timezone": "An IANA name such as Asia/Yerevan: the windows are local times there, "
+            "daylight saving included."
+        }
+
+
+WEEKDAY_CHOICES = [(i, name) for i, name in enumerate(policy.WEEKDAY_NAMES, start=1)]
+
+
+class ScheduleWindowForm(ChildFormMixin, TenantModelForm):
+    """Weekdays as seven boxes (Monday = 1), start and end as local times."""
+
+    parent_field = "schedule"
+
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one weekday."},
+        help_text="The days on which the window starts.",
+    )
+
+    class Meta:
+        model = ScheduleWindow
+        fields = ["weekdays", "start", "end"]
+        widgets = {
+            "start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        help_texts = {
+            "start": "Local time in the schedule's time zone.",
+            "end": "At or before the start, the window runs past midnight into the next day "
+            "(22:00–02:00 on Friday is open Friday night until Saturday 02:00).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and self.instance.pk is None:
+            self.initial.setdefault("weekdays", [1, 2, 3, 4, 5])
+        self.helper.layout = Layout(InlineCheckboxes("weekdays"), "start", "end")
+
+
+class TranslationTestForm(forms.Form):
+    """The test box of a translation set: one number, as a called number is typed."""
+
+    number = forms.RegexField(
+        regex=r"^\+?[0-9]{1,24}\Z",
+        max_length=40,
+        strip=True,
+        error_messages={
+            "invalid": "Enter an optional + and 1–24 digits 0-9.",
+            "required": "Enter a number to test.",
+        },
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "class": "font-monospace",
+                "placeholder": "e.g. 091234567",
+            }
+        ),
+    )
+
+    def digits(self):
+        """The number the rules see: the digits, without the + sign."""
+        return self.cleaned_data["number"].removeprefix("+")

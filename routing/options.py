@@ -10,7 +10,15 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from routing.filtersets import search_rules
-from routing.models import Network, RoutingRule, SimSlot, VMGateClient
+from routing.models import (
+    Network,
+    NumberList,
+    RoutingRule,
+    Schedule,
+    SimSlot,
+    TranslationSet,
+    VMGateClient,
+)
 from vmgate.tenancy import scoped, tenant_or_404
 from vmgate.widgets import (
     options_response,
@@ -97,3 +105,29 @@ def target_options(request):
             empty,
         )
     return HttpResponse(render_options([]))
+
+
+#: ``?kind=`` of :func:`policy_options`: the model, the empty choice's label and the names
+#: of the selects that use it (their current value is offered first).
+POLICY_KINDS = {
+    "translation_set": (TranslationSet, "None", ("ingress_translation", "egress_translation")),
+    "number_list": (NumberList, "---------", ("number_lists",)),
+    "schedule": (Schedule, "Always (no schedule)", ("schedule",)),
+}
+
+
+@require_GET
+def policy_options(request):
+    """``?kind=translation_set|number_list|schedule&q=``: this tenant's translation sets,
+    number lists or schedules, by name; an unknown kind gives the empty option only."""
+    tenant = tenant_or_404(request)
+    kind = request.GET.get("kind", "")
+    if kind not in POLICY_KINDS:
+        return HttpResponse(render_options([]))
+    model, empty, names = POLICY_KINDS[kind]
+    q = search_text(request)
+    qs = scoped(model, tenant)
+    if q:
+        qs = qs.filter(name__icontains=q)
+    selected = next((pk for n in names if (pk := selected_pk(request, n)) is not None), None)
+    return options_response(qs, str, ["name", "id"], selected, q, empty)

@@ -8,7 +8,15 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from routing.dialplan import CATCH_ALL
-from routing.models import Network, RoutingRule, VMGateClient
+from routing.models import (
+    Network,
+    NumberList,
+    NumberListEntry,
+    RoutingRule,
+    Schedule,
+    TranslationSet,
+    VMGateClient,
+)
 from routing.queries import targets_summary
 from vmgate.tables import ActionsColumn, BadgeColumn, PagedTable, RowAction
 
@@ -161,6 +169,147 @@ class RoutingRuleTable(PagedTable):
                 "Remove rule",
                 reverse("routing:routingrule_delete", args=[record.pk]),
                 disabled=refusal,
+                danger=True,
+            ),
+        ]
+
+
+# Routing policy (SPEC §9) ----------------------------------------------------------------
+
+
+def _in_use(*counts):
+    """ "Used by 2 trunks and 1 network." for the parts that are not zero, or None."""
+    parts = [plural(n, one) for n, one in counts if n]
+    return f"Used by {' and '.join(parts)}." if parts else None
+
+
+class TranslationSetTable(PagedTable):
+    name = tables.Column(linkify=True)
+    n_rules = tables.Column(
+        verbose_name="Rules", empty_values=(), orderable=False, attrs={"td": {"class": "text-end"}}
+    )
+    used_by = tables.Column(verbose_name="Used by", empty_values=(), orderable=False)
+    actions = ActionsColumn()
+
+    class Meta:
+        model = TranslationSet
+        fields = ["name", "n_rules", "used_by"]
+        order_by = ["name"]
+        row_attrs = {"data-pk": lambda record: record.pk}
+
+    def render_used_by(self, record):
+        parts = []
+        if record.n_trunks:
+            parts.append(plural(record.n_trunks, "trunk") + " (ingress)")
+        if record.n_networks:
+            parts.append(plural(record.n_networks, "network") + " (egress)")
+        return ", ".join(parts) or "—"
+
+    def get_row_actions(self, record):
+        return [
+            RowAction("Edit", reverse("routing:translationset_edit", args=[record.pk])),
+            RowAction("Add rule", reverse("routing:translationrule_add", args=[record.pk])),
+            RowAction(
+                "Delete",
+                reverse("routing:translationset_delete", args=[record.pk]),
+                disabled=_in_use((record.n_trunks, "trunk"), (record.n_networks, "network")),
+                danger=True,
+            ),
+        ]
+
+
+class NumberListTable(PagedTable):
+    name = tables.Column(linkify=True)
+    kind = BadgeColumn(colors={NumberList.DENY: "danger", NumberList.ALLOW: "success"})
+    applies_to = tables.Column(verbose_name="Applies to")
+    n_entries = tables.Column(
+        verbose_name="Entries",
+        empty_values=(),
+        orderable=False,
+        attrs={"td": {"class": "text-end"}},
+    )
+    n_trunks = tables.Column(
+        verbose_name="Trunks", empty_values=(), orderable=False, attrs={"td": {"class": "text-end"}}
+    )
+    actions = ActionsColumn()
+
+    class Meta:
+        model = NumberList
+        fields = ["name", "kind", "applies_to", "n_entries", "n_trunks"]
+        order_by = ["name"]
+        row_attrs = {"data-pk": lambda record: record.pk}
+
+    def get_row_actions(self, record):
+        return [
+            RowAction("Edit", reverse("routing:numberlist_edit", args=[record.pk])),
+            RowAction("Add entry", reverse("routing:numberlistentry_add", args=[record.pk])),
+            RowAction(
+                "Delete",
+                reverse("routing:numberlist_delete", args=[record.pk]),
+                disabled=_in_use((record.n_trunks, "trunk")),
+                danger=True,
+            ),
+        ]
+
+
+class NumberListEntryTable(PagedTable):
+    """The entries of one list (its page): tens of thousands, so paged and sorted by the
+    database; every cell is the row's own."""
+
+    value = tables.Column(attrs={"td": {"class": "font-monospace"}}, order_by=("value", "id"))
+    match = tables.Column()
+    note = tables.Column()
+    actions = ActionsColumn()
+
+    class Meta:
+        model = NumberListEntry
+        fields = ["value", "match", "note"]
+        order_by = ["value"]
+        row_attrs = {"data-pk": lambda record: record.pk}
+
+    def get_row_actions(self, record):
+        return [
+            RowAction("Edit", reverse("routing:numberlistentry_edit", args=[record.pk])),
+            RowAction(
+                "Delete", reverse("routing:numberlistentry_delete", args=[record.pk]), danger=True
+            ),
+        ]
+
+
+class ScheduleTable(PagedTable):
+    name = tables.Column(linkify=True)
+    timezone = tables.Column(verbose_name="Time zone")
+    n_windows = tables.Column(
+        verbose_name="Windows",
+        empty_values=(),
+        orderable=False,
+        attrs={"td": {"class": "text-end"}},
+    )
+    used_by = tables.Column(verbose_name="Used by", empty_values=(), orderable=False)
+    actions = ActionsColumn()
+
+    class Meta:
+        model = Schedule
+        fields = ["name", "timezone", "n_windows", "used_by"]
+        order_by = ["name"]
+        row_attrs = {"data-pk": lambda record: record.pk}
+
+    def render_used_by(self, record):
+        parts = []
+        if record.n_rules:
+            parts.append(plural(record.n_rules, "rule"))
+        if record.n_targets:
+            parts.append(plural(record.n_targets, "target"))
+        return ", ".join(parts) or "—"
+
+    def get_row_actions(self, record):
+        return [
+            RowAction("Edit", reverse("routing:schedule_edit", args=[record.pk])),
+            RowAction("Add window", reverse("routing:schedulewindow_add", args=[record.pk])),
+            RowAction(
+                "Delete",
+                reverse("routing:schedule_delete", args=[record.pk]),
+                disabled=_in_use((record.n_rules, "routing rule"), (record.n_targets, "target")),
                 danger=True,
             ),
         ]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from routing import options, testcall, views
+from routing import views_policy as policy
 from routing.checks import views as checks
 
 app_name = "routing"
@@ -42,7 +43,96 @@ urlpatterns = [
     path("targets/<int:pk>/edit/", views.TargetEditView.as_view(), name="routingtarget_edit"),
     path("targets/<int:pk>/delete/", views.TargetDeleteView.as_view(), name="routingtarget_delete"),
     path("targets/field/", views.target_field, name="target_field"),
+    # Routing policy (SPEC §9): translation sets and their rules
+    path("translations/", policy.TranslationSetListView.as_view(), name="translationset_list"),
+    path("translations/add/", policy.TranslationSetCreateView.as_view(), name="translationset_add"),
+    path(
+        "translations/<int:pk>/",
+        policy.TranslationSetDetailView.as_view(),
+        name="translationset_detail",
+    ),
+    path(
+        "translations/<int:pk>/edit/",
+        policy.TranslationSetUpdateView.as_view(),
+        name="translationset_edit",
+    ),
+    path(
+        "translations/<int:pk>/delete/",
+        policy.TranslationSetDeleteView.as_view(),
+        name="translationset_delete",
+    ),
+    path(
+        "translations/<int:pk>/test/",
+        policy.TranslationSetTestView.as_view(),
+        name="translationset_test",
+    ),
+    path(
+        "translations/<int:pk>/rules/add/",
+        policy.TranslationRuleCreateView.as_view(),
+        name="translationrule_add",
+    ),
+    path(
+        "translation-rules/<int:pk>/edit/",
+        policy.TranslationRuleUpdateView.as_view(),
+        name="translationrule_edit",
+    ),
+    path(
+        "translation-rules/<int:pk>/delete/",
+        policy.TranslationRuleDeleteView.as_view(),
+        name="translationrule_delete",
+    ),
+    # Number lists and their entries
+    path("number-lists/", policy.NumberListListView.as_view(), name="numberlist_list"),
+    path("number-lists/add/", policy.NumberListCreateView.as_view(), name="numberlist_add"),
+    path("number-lists/<int:pk>/", policy.NumberListDetailView.as_view(), name="numberlist_detail"),
+    path(
+        "number-lists/<int:pk>/edit/",
+        policy.NumberListUpdateView.as_view(),
+        name="numberlist_edit",
+    ),
+    path(
+        "number-lists/<int:pk>/delete/",
+        policy.NumberListDeleteView.as_view(),
+        name="numberlist_delete",
+    ),
+    path(
+        "number-lists/<int:pk>/entries/add/",
+        policy.NumberListEntryCreateView.as_view(),
+        name="numberlistentry_add",
+    ),
+    path(
+        "number-list-entries/<int:pk>/edit/",
+        policy.NumberListEntryUpdateView.as_view(),
+        name="numberlistentry_edit",
+    ),
+    path(
+        "number-list-entries/<int:pk>/delete/",
+        policy.NumberListEntryDeleteView.as_view(),
+        name="numberlistentry_delete",
+    ),
+    # Schedules and their windows
+    path("schedules/", policy.ScheduleListView.as_view(), name="schedule_list"),
+    path("schedules/add/", policy.ScheduleCreateView.as_view(), name="schedule_add"),
+    path("schedules/<int:pk>/", policy.ScheduleDetailView.as_view(), name="schedule_detail"),
+    path("schedules/<int:pk>/edit/", policy.ScheduleUpdateView.as_view(), name="schedule_edit"),
+    path("schedules/<int:pk>/delete/", policy.ScheduleDeleteView.as_view(), name="schedule_delete"),
+    path(
+        "schedules/<int:pk>/windows/add/",
+        policy.ScheduleWindowCreateView.as_view(),
+        name="schedulewindow_add",
+    ),
+    path(
+        "schedule-windows/<int:pk>/edit/",
+        policy.ScheduleWindowUpdateView.as_view(),
+        name="schedulewindow_edit",
+    ),
+    path(
+        "schedule-windows/<int:pk>/delete/",
+        policy.ScheduleWindowDeleteView.as_view(),
+        name="schedulewindow_delete",
+    ),
     # Options endpoints of the searchable selects (vmgate/widgets.py)
+    path("options/policy/", options.policy_options, name="policy_options"),
     path("options/rules/", options.rule_options, name="rule_options"),
     path("options/targets/", options.target_options, name="target_options"),
     # -- engine: test call and routing checks (added by the engine helper below) --

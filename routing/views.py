@@ -65,7 +65,7 @@ class NetworkDetailView(TenantDetailView):
     template_name = "routing/network_detail.html"
 
     def get_queryset(self):
-        return annotate_networks(super().get_queryset())
+        return annotate_networks(super().get_queryset()).select_related("egress_translation")
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -257,15 +257,15 @@ class RoutingRuleDetailView(TenantDetailView):
     template_name = "routing/routingrule_detail.html"
 
     def get_queryset(self):
-        return annotate_rules(super().get_queryset())
+        return annotate_rules(super().get_queryset()).select_related("schedule")
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         rule = self.object
         ctx["targets"] = list(
-            rule.targets.select_related("network", "client", "sim_slot__client").order_by(
-                "priority", "id"
-            )
+            rule.targets.select_related(
+                "network", "client", "sim_slot__client", "schedule"
+            ).order_by("priority", "id")
         )
         ctx["dialpeers"] = list(
             rule.dialpeers.select_related("customer", "trunk").order_by("name", "id")
@@ -342,7 +342,7 @@ def _rule_of(request, pk):
 
 def _targets(rule):
     return list(
-        rule.targets.select_related("network", "client", "sim_slot__client").order_by(
+        rule.targets.select_related("network", "client", "sim_slot__client", "schedule").order_by(
             "priority", "id"
         )
     )
@@ -446,7 +446,7 @@ def _save(form):
 
 def _target_or_404(request, pk):
     qs = scoped(RoutingTarget, tenant_or_404(request)).select_related(
-        "network", "client", "sim_slot__client"
+        "network", "client", "sim_slot__client", "schedule"
     )
     return get_object_or_404(qs, pk=pk)
 

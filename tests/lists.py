@@ -99,11 +99,20 @@ ROW_MAKERS = {
     "routing.routingcheck": lambda t, n: f.RoutingCheckFactory.create_batch(
         n, trunk=f.TrunkFactory(customer__tenant=t)
     ),
+    "routing.translationset": lambda t, n: f.TranslationSetFactory.create_batch(n, tenant=t),
+    "routing.numberlist": lambda t, n: f.NumberListFactory.create_batch(n, tenant=t),
+    # A number list's page lists its entries: n entries of one list.
+    "routing.numberlistentry": lambda t, n: f.NumberListEntryFactory.create_batch(
+        n, number_list=f.NumberListFactory(tenant=t)
+    ),
+    "routing.schedule": lambda t, n: f.ScheduleFactory.create_batch(n, tenant=t),
 }
 
-# URL argument → its value from the list's rows (a nested list: a plan's destinations).
+# URL argument → its value from the list's rows (a nested list: a plan's destinations);
+# ``(list name, argument)`` for an argument whose meaning depends on the list.
 URL_ARGUMENTS = {
     "plan_pk": lambda rows: rows[0].rate_plan_id,
+    ("routing:numberlist_detail", "pk"): lambda rows: rows[0].number_list_id,
 }
 
 
@@ -117,7 +126,8 @@ def url_of(route, rows=()):
     """The list's address; a nested list needs its rows (``make_rows``) for its parent."""
     kwargs = {}
     for arg in route.arguments:
-        assert arg in URL_ARGUMENTS, f"{route.name}: teach tests/lists.py URL_ARGUMENTS {arg}"
+        fill = URL_ARGUMENTS.get((route.name, arg)) or URL_ARGUMENTS.get(arg)
+        assert fill, f"{route.name}: teach tests/lists.py URL_ARGUMENTS {arg}"
         assert rows, f"{route.name}: needs rows to fill {arg}"
-        kwargs[arg] = URL_ARGUMENTS[arg](rows)
+        kwargs[arg] = fill(rows)
     return reverse(route.name, kwargs=kwargs)

@@ -25,10 +25,16 @@ from customers.models import BalanceEntry, Customer, Rate, RatePlan, Trunk, Trun
 from dialpeers.models import Dialpeer
 from routing.models import (
     Network,
+    NumberList,
+    NumberListEntry,
     RoutingCheck,
     RoutingRule,
     RoutingTarget,
+    Schedule,
+    ScheduleWindow,
     SimSlot,
+    TranslationRule,
+    TranslationSet,
     VMGateClient,
     rule_display,
 )
@@ -127,6 +133,26 @@ KINDS = [
          lambda r, n: f"{_named(RoutingRule, 'rule_id', 'rule #')(r, n)} {_target(r, n)}",
          "rule_id", RoutingRule, _parent("routing:routingrule_targets", RoutingRule, "rule_id")),
     Kind("routingcheck", "Routing check", RoutingCheck, lambda r, n: r.name),
+    Kind("translationset", "Translation set", TranslationSet, lambda r, n: r.name,
+         page_of=_own("routing:translationset_detail", TranslationSet)),
+    Kind("translationrule", "Translation rule", TranslationRule,
+         lambda r, n: f"{r.position}. {r.match} → {r.replace} in "
+         f"{_named(TranslationSet, 'translation_set_id', 'set #')(r, n)}",
+         "translation_set_id", TranslationSet,
+         _parent("routing:translationset_detail", TranslationSet, "translation_set_id")),
+    Kind("numberlist", "Number list", NumberList, lambda r, n: r.name,
+         page_of=_own("routing:numberlist_detail", NumberList)),
+    Kind("numberlistentry", "Number list entry", NumberListEntry,
+         lambda r, n: f"{r.value} ({r.match}) in "
+         f"{_named(NumberList, 'number_list_id', 'list #')(r, n)}",
+         "number_list_id", NumberList,
+         _parent("routing:numberlist_detail", NumberList, "number_list_id")),
+    Kind("schedule", "Schedule", Schedule, lambda r, n: r.name,
+         page_of=_own("routing:schedule_detail", Schedule)),
+    Kind("schedulewindow", "Schedule window", ScheduleWindow,
+         lambda r, n: f"{r.start:%H:%M}–{r.end:%H:%M} in "
+         f"{_named(Schedule, 'schedule_id', 'schedule #')(r, n)}",
+         "schedule_id", Schedule, _parent("routing:schedule_detail", Schedule, "schedule_id")),
     Kind("dialpeer", "Dialpeer", Dialpeer, lambda r, n: r.name,
          page_of=_own("dialpeers:dialpeer_detail", Dialpeer)),
     Kind("import", "Import", ImportRun, lambda r, n: r.summary,

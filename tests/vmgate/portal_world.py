@@ -5,10 +5,13 @@ covered without editing a test."""
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.factories import (
+    NumberListEntryFactory,
     RateFactory,
     RoutingCheckFactory,
     RoutingTargetFactory,
+    ScheduleWindowFactory,
     SimSlotFactory,
+    TranslationRuleFactory,
     build_imports,
     build_route_world,
 )
@@ -39,13 +42,28 @@ def build_portal_world(tenant):
     SimSlotFactory(client=world["gw_a"], position=1)
     RoutingTargetFactory(rule=world["rule"], network=world["network"], client=None)
     world["upload"], world["run"] = build_imports(tenant)
+    world["translationrule"] = TranslationRuleFactory(translation_set__tenant=tenant)
+    world["translationset"] = world["translationrule"].translation_set
+    world["numberlistentry"] = NumberListEntryFactory(number_list__tenant=tenant)
+    world["numberlist"] = world["numberlistentry"].number_list
+    world["schedulewindow"] = ScheduleWindowFactory(schedule__tenant=tenant)
+    world["schedule"] = world["schedulewindow"].schedule
     return world
+
+
+#: A new row of a parent: its add page takes the parent's pk.
+PARENT_OF_ADD = {
+    "routing:routingtarget_add": "rule",
+    "routing:translationrule_add": "translationset",
+    "routing:numberlistentry_add": "numberlist",
+    "routing:schedulewindow_add": "schedule",
+}
 
 
 def _pk_for(name, world):
     """The object an URL name with a ``pk`` works on (``<app>:<model>_<action>``)."""
-    if name == "routing:routingtarget_add":  # a new target of a rule: the rule's pk
-        return world["rule"].pk
+    if name in PARENT_OF_ADD:  # a new target of a rule: the rule's pk
+        return world[PARENT_OF_ADD[name]].pk
     model = name.split(":", 1)[1].rsplit("_", 1)[0]
     obj = {
         "customer": world["customer"],
@@ -62,6 +80,12 @@ def _pk_for(name, world):
         "apitoken": None,
         "importupload": world["upload"],
         "importrun": world["run"],
+        "translationset": world["translationset"],
+        "translationrule": world["translationrule"],
+        "numberlist": world["numberlist"],
+        "numberlistentry": world["numberlistentry"],
+        "schedule": world["schedule"],
+        "schedulewindow": world["schedulewindow"],
     }[model]
     return obj.pk if obj is not None else 1
 

@@ -12,8 +12,11 @@ from customers.models import BalanceEntry, Customer
 from routing.models import VMGateClient
 from tests.factories import (
     CustomerFactory,
+    NumberListEntryFactory,
     RoutingCheckFactory,
+    ScheduleWindowFactory,
     SimSlotFactory,
+    TranslationRuleFactory,
     TrunkNetworkFactory,
     build_route_world,
 )
@@ -47,6 +50,10 @@ def world(tenant):
     RoutingCheckFactory(tenant=tenant, trunk=w["trunk"], name="AM check")
     BalanceEntry(customer=w["customer"], kind="payment", amount=Decimal("5")).save()
     run_import(tenant, IMPORT_KINDS["networks"], "gsm.csv", b"name\nImported\n", apply=True)
+    # Routing policy: a set with a rule, a list with an entry, a schedule with a window.
+    w["translation_rule"] = TranslationRuleFactory(translation_set__tenant=tenant)
+    w["entry"] = NumberListEntryFactory(number_list__tenant=tenant)
+    w["window"] = ScheduleWindowFactory(schedule__tenant=tenant)
     return w
 
 
@@ -207,6 +214,17 @@ def test_the_query_count_does_not_grow_with_the_log(op_client, tenant, world):
             (RoutingTarget, world["rule"].targets.first().pk),
             (RoutingCheck, RoutingCheck.objects.get(tenant=tenant).pk),
             (Dialpeer, world["dialpeer"].pk),
+            *[
+                (type(row), row.pk)
+                for row in (
+                    world["translation_rule"].translation_set,
+                    world["translation_rule"],
+                    world["entry"].number_list,
+                    world["entry"],
+                    world["window"].schedule,
+                    world["window"],
+                )
+            ],
         ]
     ]
 
