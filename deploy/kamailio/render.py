@@ -260,7 +260,7 @@ def render(args) -> Path:
         "VMGATE_LISTEN": args.listen,
         "VMGATE_ROUTE_SERVER": f'"{route_server(args.api_url)}"',
         # the route lookup's command, with the token; %s: the number and the source IP
-        "VMGATE_ROUTE_COMMAND": f'"ROUTE {args.token} %s %s"',
+        "VMGATE_ROUTE_COMMAND": f'"ROUTE {args.token} %s %s %s"',
         # each of the two tries (see kamailio.cfg) gets half of --api-timeout
         "VMGATE_ROUTE_TIMEOUT_MS": str(args.api_timeout * 500),
         "VMGATE_CHILDREN": str(args.children),

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from customers.models import TrunkNumberList
 from routing.engine import resp
+from routing.models import NumberList, NumberListEntry
 from tests.factories import MembershipFactory, UserFactory, build_route_world
 from vmgate.api_auth import token_cache
 from vmgate.models import APIToken
@@ -78,6 +80,31 @@ def test_what_the_api_refuses_is_an_invalid_error_with_its_field_errors(
     assert http.status_code == 400
     assert reply.startswith(b"-INVALID ") and reply.endswith(b"\r\n")
     assert json.loads(reply[len(b"-INVALID ") : -2]) == http.json()
+
+
+@pytest.mark.parametrize("calling", ["+37410555", "37499555", "", "anonymous", "1" * 25])
+def test_the_calling_number_is_the_fifth_argument_as_the_apis_calling_number(
+    op_api, world, key, tenant, calling
+):
+    """``ROUTE <token> <number> <source> <calling>`` answers what the API answers for the
+    same ``calling_number`` (empty: not given), a barred caller included."""
+    barred = NumberList.objects.create(tenant=tenant, name="Barred", applies_to="calling")
+    NumberListEntry.objects.create(number_list=barred, value="37410", match="prefix")
+    TrunkNumberList.objects.create(trunk=world["trunk"], number_list=barred)
+    body = {"called_number": NUMBER, "source_ip": "203.0.113.10", "calling_number": calling}
+    http = op_api.post(URL, body, format="json")
+    reply = command("ROUTE", key, NUMBER, "203.0.113.10", calling)
+    if http.status_code == 400:
+        assert reply.startswith(b"-INVALID ") and "calling_number" in http.json()
+        assert json.loads(reply[len(b"-INVALID ") : -2]) == http.json()
+        return
+    assert reply == resp.bulk(http.content)
+    assert (b"number_blocked" in reply) == calling.lstrip("+").startswith("37410")
+
+
+def test_a_route_with_six_arguments_is_an_error(world, key):
+    reply = command("ROUTE", key, NUMBER, "203.0.113.10", "374", "extra")
+    assert reply.startswith(b"-ERR ")
 
 
 def test_a_number_that_is_not_utf8_is_invalid(world, key):
@@ -169,8 +196,10 @@ def test_no_bytes_make_the_parser_fail_otherwise(raw):
 @given(
     number=st.binary(max_size=80),
     source_ip=st.binary(max_size=70),
+    calling=st.binary(max_size=40),
 )
-def test_no_route_arguments_make_a_server_error(world, key, number, source_ip):
-    """Fuzzed: any number and source: an answer, INVALID or NOAUTH, never an exception."""
-    reply = command("ROUTE", key, number, source_ip)
+def test_no_route_arguments_make_a_server_error(world, key, number, source_ip, calling):
+    """Fuzzed: any number, source and calling number: an answer or INVALID, never an
+    exception."""
+    reply = command("ROUTE", key, number, source_ip, calling)
     assert reply.startswith((b"$", b"-INVALID ")), reply[:200]

@@ -31,7 +31,7 @@ def defines(render, tmp_path, *options):
 def test_the_edge_asks_the_route_service_with_the_token_in_each_command(render, tmp_path):
     found = defines(render, tmp_path, "--api-url", "http://127.0.0.2:8799", "--api-timeout", "2")
     assert found["VMGATE_ROUTE_SERVER"] == '"name=vmgate;addr=127.0.0.2;port=8799"'
-    assert found["VMGATE_ROUTE_COMMAND"] == f'"ROUTE {TOKEN} %s %s"'
+    assert found["VMGATE_ROUTE_COMMAND"] == f'"ROUTE {TOKEN} %s %s %s"'
     assert found["VMGATE_ROUTE_TIMEOUT_MS"] == "1000"  # each of two tries: half of 2 s
     assert (tmp_path / "edge" / "vmgate-edge.cfg").stat().st_mode & 0o777 == 0o600
     # the default: the route service's own default address

@@ -419,6 +419,7 @@ def sipp(
     trace: bool = True,
     timeout_s: int = 20,
     recv_timeout_ms: int | None = None,
+    caller: str = "caller",
 ) -> SippRun:
     """Run one sipp scenario from ``source_ip`` against the edge and read what it saw.
 
@@ -452,6 +453,9 @@ def sipp(
         "1",
         "-default_behaviors",
         "abortunexp",
+        "-key",
+        "caller",
+        caller,
     ]
     if recv_timeout_ms:
         args += ["-recv_timeout", str(recv_timeout_ms)]

@@ -10,8 +10,14 @@ from decimal import Decimal
 
 import pytest
 
-from customers.models import Customer
-from routing.models import VMGateClient
+from customers.models import Customer, TrunkNumberList
+from routing.models import (
+    NumberList,
+    NumberListEntry,
+    TranslationRule,
+    TranslationSet,
+    VMGateClient,
+)
 from tests.factories import (
     CustomerFactory,
     DialpeerFactory,
@@ -28,11 +34,12 @@ from tests.sip.edge import free_port, load_302, sipp
 pytestmark = [pytest.mark.sip, pytest.mark.django_db(transaction=True)]
 
 
-def call(edge, sip_dir, number, source_ip="127.0.0.1"):
+def call(edge, sip_dir, number, source_ip="127.0.0.1", caller="caller"):
     """One INVITE through the edge; returns the sipp run (answer asserted by the caller).
-    Waits first for the edge to know ``source_ip`` (it reloads the networks every 2 s)."""
+    Waits first for the edge to know ``source_ip`` (it reloads the networks every 2 s).
+    ``caller`` is the From user part."""
     edge.wait_authorized(source_ip)
-    run = sipp(edge.port, "invite.xml", sip_dir, number=number, source_ip=source_ip)
+    run = sipp(edge.port, "invite.xml", sip_dir, number=number, source_ip=source_ip, caller=caller)
     assert run.answers, f"no answer to {number}:\n{run.output}\n{edge.log.read_text()[-2000:]}"
     return run
 
@@ -123,6 +130,40 @@ def test_a_network_target_gives_one_contact_per_ready_client_in_load_order(
     got = contacts(answer)
     assert [uri for uri, _ in got] == expected
     assert [q for _, q in got] == [round(1 - i / 100, 2) for i in range(18)]
+
+
+def test_routing_policy_through_real_sip(edge, carrier, sip_dir, tenant):
+    """SPEC §9 at the edge: the From user part is the calling number (a barred caller gets
+    403, "anonymous" is no calling number), a blocked called number gets 403, and each
+    Contact's user part is its target's number after its network's egress translation."""
+    barred = NumberList.objects.create(
+        tenant=tenant, name="Barred callers", kind="deny", applies_to="calling"
+    )
+    NumberListEntry.objects.create(number_list=barred, value="37410", match="prefix")
+    premium = NumberList.objects.create(tenant=tenant, name="Premium", kind="deny")
+    NumberListEntry.objects.create(number_list=premium, value="3749", match="prefix")
+    for nl in (barred, premium):
+        TrunkNumberList.objects.create(trunk=carrier.trunk, number_list=nl)
+    national = TranslationSet.objects.create(tenant=tenant, name="Armenia national")
+    TranslationRule.objects.create(
+        translation_set=national, position=1, match="374([0-9]+)", replace=r"0\1"
+    )
+    abroad = NetworkFactory(tenant=tenant, name="Gyumri", egress_translation=national)
+    VMGateClient.objects.filter(pk=carrier.gw2.pk).update(network=abroad)
+
+    answer = call(edge, sip_dir, TECH + "37412345", caller="+37410555123").answer
+    assert (answer.code, answer.reason_phrase) == (403, "Forbidden")
+    assert answer.one("X-VMGate-Reason") == "number_blocked"
+    answer = call(edge, sip_dir, TECH + "37491234", caller="37499555123").answer
+    assert (answer.code, answer.one("X-VMGate-Reason")) == (403, "number_blocked")
+    answer = call(edge, sip_dir, TECH + "37412345", caller="anonymous").answer
+    assert answer.code == 302
+    assert contacts(answer) == [
+        ("sip:37412345@10.8.0.12:5060", 1.0),
+        ("sip:012345@10.8.0.13:5070", 0.99),
+    ]
+    answer = call(edge, sip_dir, TECH + "37412345", caller="37499555123").answer
+    assert answer.code == 302
 
 
 def test_blocked_customer_gets_403(edge, carrier, sip_dir):
