@@ -2,16 +2,21 @@
 the routing policy of SPEC §9 — translation sets and rules, number lists and entries,
 schedules and windows (the checks' API is in ``routing.checks.api``)."""
 
+import re
+from datetime import time
+
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from routing import policy
 from routing.filtersets import (
     NetworkFilterSet,
+    NumberListEntryFilterSet,
     NumberListFilterSet,
     RoutingRuleFilterSet,
     RoutingTargetFilterSet,
@@ -208,8 +213,33 @@ class NamedChoiceFieldSchema(OpenApiSerializerFieldExtension):
         return component.ref
 
 
-class StrictTimeField(StrictTypeMixin, serializers.TimeField):
+LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+_LOCAL_TIME = re.compile(LOCAL_TIME[1:-1])
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": LOCAL_TIME,
+        "example": "09:00",
+        "description": "Local wall-clock time, HH:MM or HH:MM:SS (24-hour, no offset).",
+    }
+)
+class LocalTimeField(StrictTypeMixin, serializers.TimeField):
+    """A schedule's local time: ``HH:MM`` or ``HH:MM:SS``, nothing else (no offset: the
+    schedule's time zone says where; OpenAPI's ``format: time`` would demand one)."""
+
     expected_types, type_name = (str,), "time string (HH:MM or HH:MM:SS)"
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            return super().to_internal_value(value)  # refused: "Must be a time string …"
+        if _LOCAL_TIME.fullmatch(value) is None:
+            raise serializers.ValidationError(
+                "Enter a local time as HH:MM or HH:MM:SS (24-hour, no offset).", code="invalid"
+            )
+        hours, minutes, *seconds = value.split(":")
+        return time(int(hours), int(minutes), int(seconds[0]) if seconds else 0)
 
 
 class TranslationSetSerializer(TenantModelSerializer):
@@ -286,27 +316,26 @@ class NumberListEntrySerializer(TenantModelSerializer):
         fields = ["id", "number_list", "value", "match", "note"]
 
 
-class NumberListEntryFilterSet(TenantFilterSet):
+class NumberListEntryApiFilterSet(NumberListEntryFilterSet):
+    """The list page's entry filters (``q``: a value prefix or words of the note; ``match``)
+    plus the list, which the page takes from its URL."""
+
     number_list = django_filters.ModelChoiceFilter(
         queryset=NumberList.objects.all(), label="Number list"
     )
-    value = django_filters.CharFilter(
-        field_name="value", lookup_expr="startswith", label="Value starts with"
-    )
-    match = django_filters.ChoiceFilter(choices=NumberListEntry.MATCH_CHOICES)
 
-    class Meta:
-        model = NumberListEntry
-        fields = []
+    class Meta(NumberListEntryFilterSet.Meta):
+        fields = ["number_list", *NumberListEntryFilterSet.Meta.fields]
 
 
 class NumberListEntryViewSet(TenantModelViewSet):
     """Entries of the tenant's number lists (filter with ``?number_list=<id>``; a list can
-    hold tens of thousands: page through them). Unique per list: (``value``, ``match``)."""
+    hold tens of thousands: page through them; ``?q=`` a value prefix or words of the note).
+    Unique per list: (``value``, ``match``)."""
 
     model = NumberListEntry
     serializer_class = NumberListEntrySerializer
-    filterset_class = NumberListEntryFilterSet
+    filterset_class = NumberListEntryApiFilterSet
 
     def get_queryset(self):
         return super().get_queryset().order_by("number_list_id", "value", "match", "id")
@@ -339,8 +368,8 @@ class ScheduleWindowSerializer(TenantModelSerializer):
         max_length=7,
         help_text="Distinct weekdays, Monday = 1 … Sunday = 7.",
     )
-    start = StrictTimeField()
-    end = StrictTimeField(help_text="At or before the start: runs past midnight.")
+    start = LocalTimeField()
+    end = LocalTimeField(help_text="At or before the start: runs past midnight.")
 
     class Meta(TenantModelSerializer.Meta):
         model = ScheduleWindow

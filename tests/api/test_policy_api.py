@@ -267,6 +267,10 @@ class TestScheduleWindowApi(ApiBattery):
             ("a boolean weekday", {**base, "weekdays": [True]}, "weekdays"),
             ("no weekdays at all", {k: v for k, v in base.items() if k != "weekdays"}, "weekdays"),
             ("hour 25", {**base, "start": "25:00"}, "start"),
+            ("an offset", {**base, "start": "09:00:00Z"}, "start"),
+            ("one-digit hour", {**base, "start": "9:00"}, "start"),
+            ("a trailing newline", {**base, "end": "17:00\n"}, "end"),
+            ("fractions", {**base, "end": "17:00:00.5"}, "end"),
             ("time as number", {**base, "end": 17}, "end"),
             ("no end", {k: v for k, v in base.items() if k != "end"}, "end"),
         ]
@@ -346,7 +350,9 @@ def test_entries_of_a_large_list_are_paged_and_filter_by_list_and_value(op_api, 
     assert page["results"][0]["value"] == "19000000"
     last = op_api.get(f"/api/v1/number-list-entries/?number_list={big.pk}&page_size=500&page=3")
     assert len(last.json()["results"]) == 200
-    rows = op_api.get("/api/v1/number-list-entries/?value=1900001").json()
+    rows = op_api.get("/api/v1/number-list-entries/?q=1900001").json()
+    assert rows["count"] == 10
+    rows = op_api.get(f"/api/v1/number-list-entries/?q=%2B1900001&number_list={big.pk}").json()
     assert rows["count"] == 10
     rows = op_api.get(f"/api/v1/number-list-entries/?number_list={other.number_list_id}").json()
     assert [r["id"] for r in rows["results"]] == [other.pk]

@@ -18,11 +18,14 @@ from tests.api.conftest import token_client  # noqa: F401  (documents the auth u
 from tests.factories import (
     DialpeerFactory,
     MembershipFactory,
+    NumberListEntryFactory,
     RateFactory,
     RoutingCheckFactory,
     RoutingTargetFactory,
+    ScheduleWindowFactory,
     SimSlotFactory,
     TenantFactory,
+    TranslationRuleFactory,
     TrunkNetworkFactory,
 )
 from vmgate.models import APIToken
@@ -37,6 +40,15 @@ def _data_of(tenant):
     SimSlotFactory(client=target.client)
     RateFactory(rate_plan__tenant=tenant)
     RoutingCheckFactory(trunk=dp.trunk)
+    # The routing policy, in use (deletes of the set, list and schedule answer 409).
+    rule = TranslationRuleFactory(translation_set__tenant=tenant)
+    entry = NumberListEntryFactory(number_list__tenant=tenant)
+    window = ScheduleWindowFactory(schedule__tenant=tenant)
+    dp.trunk.ingress_translation = rule.translation_set
+    dp.trunk.save()
+    dp.trunk.number_lists.add(entry.number_list)
+    target.schedule = window.schedule
+    target.save()
 
 
 @pytest.fixture
