@@ -1269,16 +1269,6 @@ class TranslationRuleKind(PolicyKind):
         return f"{parent_name} #{child.position}"
 
 
-NUMBER_LIST_ENTRY = (
-    field("number_list", "number_list.name"),
-    field("kind", "number_list.kind"),
-    field("applies_to", "number_list.applies_to"),
-    field("value"),
-    field("match"),
-    field("note"),
-)
-
-
 class NumberListEntryKind(PolicyKind):
     key, noun, plural, model = (
         "number_list_entries",
@@ -1286,7 +1276,7 @@ class NumberListEntryKind(PolicyKind):
         "number list entries",
         NumberListEntry,
     )
-    columns = NUMBER_LIST_ENTRY
+    columns = routing_bulk.NUMBER_LIST_ENTRY  # what a number list's page exports
     key_columns = ("number_list", "value", "match")
     code_columns = frozenset({"value"})
     optional_columns = frozenset({"kind", "applies_to", "match", "note"})

@@ -9,6 +9,7 @@ import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from routing.models import (
     NumberList,
@@ -331,6 +332,20 @@ def test_the_kinds_columns_read_back_as_a_no_op(key, tenant):
         assert result.ok, result.errors
         assert result.counts["unchanged"] == 2 and result.counts["delete"] == 0, mode
     assert list(rows.order_by("pk").values()) == before
+
+
+def test_a_number_lists_page_export_imports_back_as_a_no_op(op_client, tenant):
+    entry = f.NumberListEntryFactory(number_list__tenant=tenant, value="0093", note="=x")
+    f.NumberListEntryFactory(number_list=entry.number_list, match="exact")
+    url = reverse("routing:numberlist_detail", args=[entry.number_list_id])
+    response = op_client.get(url, {"export": "csv"})
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    before = list(NumberListEntry.objects.order_by("pk").values())
+    for mode in ("update", "replace"):
+        result = run_import(tenant, KINDS["number_list_entries"], "e.csv", data, mode=mode)
+        assert result.ok and result.counts["unchanged"] == 2, (result.errors, result.counts)
+    assert list(NumberListEntry.objects.order_by("pk").values()) == before
 
 
 def time_of(text):
