@@ -295,7 +295,8 @@ class TrunkForm(TenantModelForm):
                 Fieldset(
                     "Routing policy",
                     *[n for n in ("ingress_translation", "number_lists") if n in self.fields],
-                    css_class="border rounded p-3 mb-3",
+                    css_id="routing-policy",
+                    css_class="border rounded p-3 mb-3 fieldset-box",
                 ),
             )
         )

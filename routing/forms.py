@@ -4,7 +4,6 @@ networks, clients, SIM slots) render only the selected option and are searched o
 
 import json
 
-from crispy_forms.bootstrap import InlineCheckboxes
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
@@ -40,7 +39,7 @@ def policy_select(kind, placeholder, cls=SearchSelect):
 
 
 #: What an empty schedule choice means (SPEC §9: no schedule = always).
-ALWAYS = "Always (no schedule)"
+ALWAYS = "Always"
 
 ASSIGNMENT_HELP = {
     RoutingRule.WEIGHT: (
@@ -456,7 +455,6 @@ class ScheduleWindowForm(ChildFormMixin, TenantModelForm):
         super().__init__(*args, **kwargs)
         if not self.is_bound and self.instance.pk is None:
             self.initial.setdefault("weekdays", [1, 2, 3, 4, 5])
-        self.helper.layout = Layout(InlineCheckboxes("weekdays"), "start", "end")
 
 
 class TranslationTestForm(forms.Form):
@@ -474,8 +472,9 @@ class TranslationTestForm(forms.Form):
             attrs={
                 "inputmode": "numeric",
                 "autocomplete": "off",
-                "class": "font-monospace",
+                "class": "form-control font-monospace",
                 "placeholder": "e.g. 091234567",
+                "aria-label": "Number",
             }
         ),
     )

@@ -112,7 +112,7 @@ def target_options(request):
 POLICY_KINDS = {
     "translation_set": (TranslationSet, "None", ("ingress_translation", "egress_translation")),
     "number_list": (NumberList, "---------", ("number_lists",)),
-    "schedule": (Schedule, "Always (no schedule)", ("schedule",)),
+    "schedule": (Schedule, "Always", ("schedule",)),
 }
 
 

@@ -177,6 +177,10 @@ class RoutingRuleTable(PagedTable):
 # Routing policy (SPEC §9) ----------------------------------------------------------------
 
 
+#: A count: right-aligned, its header too.
+NUMBER_CELL = {"td": {"class": "text-end"}, "th": {"class": "text-end"}}
+
+
 def _in_use(*counts):
     """ "Used by 2 trunks and 1 network." for the parts that are not zero, or None."""
     parts = [plural(n, one) for n, one in counts if n]
@@ -186,7 +190,7 @@ def _in_use(*counts):
 class TranslationSetTable(PagedTable):
     name = tables.Column(linkify=True)
     n_rules = tables.Column(
-        verbose_name="Rules", empty_values=(), orderable=False, attrs={"td": {"class": "text-end"}}
+        verbose_name="Rules", empty_values=(), orderable=False, attrs=NUMBER_CELL
     )
     used_by = tables.Column(verbose_name="Used by", empty_values=(), orderable=False)
     actions = ActionsColumn()
@@ -226,10 +230,10 @@ class NumberListTable(PagedTable):
         verbose_name="Entries",
         empty_values=(),
         orderable=False,
-        attrs={"td": {"class": "text-end"}},
+        attrs=NUMBER_CELL,
     )
     n_trunks = tables.Column(
-        verbose_name="Trunks", empty_values=(), orderable=False, attrs={"td": {"class": "text-end"}}
+        verbose_name="Trunks", empty_values=(), orderable=False, attrs=NUMBER_CELL
     )
     actions = ActionsColumn()
 
@@ -283,7 +287,7 @@ class ScheduleTable(PagedTable):
         verbose_name="Windows",
         empty_values=(),
         orderable=False,
-        attrs={"td": {"class": "text-end"}},
+        attrs=NUMBER_CELL,
     )
     used_by = tables.Column(verbose_name="Used by", empty_values=(), orderable=False)
     actions = ActionsColumn()

@@ -7,12 +7,14 @@ destinations. A number list's page is the paged, searchable list of its entries 
 tens of thousands): never all of them at once.
 """
 
+import html
+
 from django import forms
 from django.db.models import OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html, format_html_join, strip_tags
 
 from customers.models import Trunk, TrunkNumberList
 from routing import bulk, policy
@@ -85,6 +87,11 @@ def _refusal(obj, noun, uses, advice):
         format_html_join("; ", "{}", ((p,) for p in parts)),
         advice,
     )
+
+
+def _as_title(refusal):
+    """A refusal as the disabled Delete button's tooltip: text, its links dropped."""
+    return html.unescape(strip_tags(refusal)) if refusal else None
 
 
 class ChildMixin:
@@ -234,7 +241,7 @@ class TranslationSetDetailView(TenantDetailView):
             obj,
             children=[("rule", TranslationRule.history.filter(translation_set_id=obj.pk), "match")],
         )
-        ctx["delete_refusal"] = translation_refusal(obj)
+        ctx["delete_refusal"] = _as_title(translation_refusal(obj))
         ctx["test_form"] = self.test_form()
         return ctx
 
@@ -401,7 +408,7 @@ class NumberListDetailView(TenantListView):
                     ("entry", NumberListEntry.history.filter(number_list_id=obj.pk), "value")
                 ],
             )
-            ctx["delete_refusal"] = number_list_refusal(obj)
+            ctx["delete_refusal"] = _as_title(number_list_refusal(obj))
         return ctx
 
 
@@ -519,7 +526,7 @@ class ScheduleDetailView(TenantDetailView):
             obj,
             children=[("window", ScheduleWindow.history.filter(schedule_id=obj.pk), "start")],
         )
-        ctx["delete_refusal"] = schedule_refusal(obj)
+        ctx["delete_refusal"] = _as_title(schedule_refusal(obj))
         return ctx
 
 

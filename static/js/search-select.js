@@ -8,6 +8,7 @@
 // - data-reload-on: when one of those fields changes, reload the options; a chosen value
 //   the new options do not hold is dropped; data-pick-single picks a lone option.
 // - data-allow-empty="1": the empty choice ("All trunks", "Any …") stays pickable.
+// - <select multiple>: several items, each with a remove button.
 //
 // Requests go through fetch(), never htmx, so the page's URL never changes; the control's
 // own typing never reaches an enclosing filter form (its input/change events stop here).
@@ -89,6 +90,9 @@
       // Open on focus and on typing only; a click on the control opens it too.
       openOnFocus: true,
     };
+    // A multiple select (SearchSelectMultiple: a trunk's number lists): each chosen item
+    // gets its own × to remove it.
+    if (select.multiple) settings.plugins = ["remove_button"];
     if (remote) {
       Object.assign(settings, {
         preload: "focus",
