@@ -176,13 +176,26 @@ def main():
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--visibility-rounds", type=int, default=6)
     parser.add_argument("--explain-samples", type=int, default=2000)
+    parser.add_argument(
+        "--at",
+        default=None,
+        help="ISO 8601 call time for every decision (default: now); schedules (SPEC §9) "
+        "are judged at it",
+    )
     args = parser.parse_args()
 
     import django
 
     django.setup()
+    from datetime import datetime
+    from functools import partial
+
     from routing.engine import route_call
     from vmgate.models import Tenant
+
+    if args.at:
+        route_call = partial(route_call, at=datetime.fromisoformat(args.at))
+        print(f"every decision at {args.at}")
 
     print(f"load: {open('/proc/loadavg').read().strip()}  (cores: {os.cpu_count()})")
     tenant = Tenant.objects.get(slug="bench")

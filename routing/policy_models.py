@@ -17,10 +17,11 @@ number_digits = RegexValidator(r"^[0-9]{1,24}\Z", "Use 1–24 digits 0-9.", code
 
 
 def _checked(check, value):
+    # not code "invalid": a JSONField shows its own "Value must be valid JSON." for that
     try:
         check(value)
     except policy.PolicyError as exc:
-        raise ValidationError(str(exc), code="invalid") from None
+        raise ValidationError(str(exc), code="invalid_policy") from None
 
 
 def validate_match(value):
@@ -222,7 +223,9 @@ class ScheduleWindow(models.Model):
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="windows")
     weekdays = models.JSONField(
-        validators=[validate_weekdays], help_text="Monday = 1 … Sunday = 7."
+        validators=[validate_weekdays],
+        help_text="Monday = 1 … Sunday = 7.",
+        error_messages={"blank": "Choose at least one weekday."},
     )
     start = models.TimeField()
     end = models.TimeField(help_text="At or before the start: runs past midnight.")

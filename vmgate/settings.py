@@ -246,6 +246,10 @@ SPECTACULAR_SETTINGS = {
         "CustomerStatusEnum": "customers.models.Customer.STATUS_CHOICES",
         "TrunkStatusEnum": "customers.models.Trunk.STATUS_CHOICES",
         "ClientStatusEnum": "routing.models.VMGateClient.STATUS_CHOICES",
+        # a number list's kind and a balance entry's kind are two enums, not one
+        "KindEnum": "customers.models.BalanceEntry.KIND_CHOICES",
+        "NumberListKindEnum": "routing.models.NumberList.KIND_CHOICES",
+        "NumberListAppliesToEnum": "routing.models.NumberList.APPLIES_CHOICES",
     },
 }
 
