@@ -45,7 +45,13 @@ from routing.models import (
     TranslationSet,
 )
 from routing.queries import subquery_count
-from routing.tables import NumberListEntryTable, NumberListTable, ScheduleTable, TranslationSetTable
+from routing.tables import (
+    NumberListEntryTable,
+    NumberListTable,
+    ScheduleTable,
+    TranslationSetTable,
+    plural,
+)
 from vmgate.history import history_rows
 from vmgate.tenancy import scoped
 from vmgate.views import (
@@ -72,9 +78,9 @@ def _links(rows):
 
 def _refusal(obj, noun, uses, advice):
     """ "Translation set “x” is used by 2 trunks (ingress): a, b. Give them …" or None;
-    ``uses`` are (count, noun, first rows)."""
+    ``uses`` are (count, count → words, first rows)."""
     parts = [
-        format_html("{} {}: {}", n, what, _links(rows)) if rows else f"{n} {what}"
+        format_html("{}: {}", what(n), _links(rows)) if rows else what(n)
         for n, what, rows in uses
         if n
     ]
@@ -191,8 +197,8 @@ def translation_refusal(obj):
         obj,
         "Translation set",
         [
-            (n_trunks, "trunk(s) as ingress translation", trunks),
-            (n_networks, "network(s) as egress translation", networks),
+            (n_trunks, lambda n: plural(n, "trunk") + " as ingress translation", trunks),
+            (n_networks, lambda n: plural(n, "network") + " as egress translation", networks),
         ],
         "Choose another set (or none) on them first.",
     )
@@ -348,7 +354,7 @@ def number_list_refusal(obj):
     return _refusal(
         obj,
         "Number list",
-        [(n, "trunk(s)", trunks)],
+        [(n, lambda n: plural(n, "trunk"), trunks)],
         "Take it off those trunks first.",
     )
 
@@ -494,8 +500,8 @@ def schedule_refusal(obj):
         obj,
         "Schedule",
         [
-            (n_rules, "routing rule(s)", rules),
-            (n_targets, "target(s) of the rules", target_rules),
+            (n_rules, lambda n: plural(n, "routing rule"), rules),
+            (n_targets, lambda n: plural(n, "target") + " of the rules", target_rules),
         ],
         "Choose another schedule (or none) on them first.",
     )

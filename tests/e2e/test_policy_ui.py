@@ -235,6 +235,13 @@ def test_operator_attaches_a_number_list_to_a_trunk_in_the_trunk_form(
     assert page.get_by_test_id("trunk-translation").get_by_role("link").is_visible()
     snap(page, "trunk-detail")
 
+    # The list is in use now: its delete page says by which trunk, and offers no Remove.
+    page.goto(f"/routing/number-lists/{deny.pk}/delete/")
+    refusal = page.get_by_test_id("delete-refusal")
+    assert refusal.is_visible() and "sbc-1" in refusal.inner_text()
+    assert page.get_by_role("button", name="Remove").count() == 0
+    snap(page, "numberlist-delete-refused")
+
     # Removing it again through the item's × button.
     page.goto(f"/customers/trunks/{trunk.pk}/edit/")
     page.locator("#id_number_lists-ts-control").locator("xpath=..").locator(".remove").click()

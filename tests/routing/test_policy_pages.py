@@ -285,6 +285,8 @@ def test_a_set_in_use_cannot_be_deleted_and_the_page_says_by_what(op_client, ten
     assert "Used by 1 trunk." in body and "Used by 1 network." in body
     detail = op_client.get(used_in.get_absolute_url()).content.decode()
     assert "sbc-in" in detail.split('data-testid="set-trunks"', 1)[1].split("</dd>", 1)[0]
+    # The disabled Delete says why in its tooltip: text, the refusal's links left out.
+    assert re.search(r'title="Translation set “in” is used by [^"<]*sbc-in[^"<]*"', detail)
 
 
 def test_an_unused_set_is_deleted_with_its_rules(op_client, tenant):
@@ -832,3 +834,23 @@ def test_a_target_write_that_does_not_send_the_schedule_keeps_it(op_client, tena
     assert response.status_code == 200
     target = RoutingTarget.objects.get(pk=target.pk)
     assert (target.weight, target.schedule) == (3, schedule)
+
+
+def test_the_admin_refuses_another_tenants_schedule_on_a_rule(staff_client, tenant, other_tenant):
+    theirs = ScheduleFactory(tenant=other_tenant)
+    response = staff_client.post(
+        reverse("admin:routing_routingrule_add"),
+        {
+            "tenant": tenant.pk,
+            "code": "374",
+            "label": "Armenia",
+            "assignment": "weight",
+            "schedule": theirs.pk,
+            "is_active": "on",
+            "targets-TOTAL_FORMS": 0,
+            "targets-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not RoutingRule.objects.filter(tenant=tenant).exists()
