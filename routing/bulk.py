@@ -102,3 +102,35 @@ NUMBER_LIST_ENTRY = (
     field("note"),
 )
 SCHEDULE = (field("name"), field("timezone"))
+
+# A translation set's rules and a schedule's windows, one per line with their parent's name
+# (the translation_rules and schedule_windows imports' columns): their lists export these
+# beside their own rows, so an export imports back.
+TRANSLATION_RULE = (
+    field("translation_set", "translation_set.name"),
+    field("position"),
+    field("match"),
+    field("replace"),
+    field("stop"),
+)
+
+
+def weekdays_text(days):
+    """A window's weekdays as the import reads them: ``1 2 3 4 5``."""
+    return " ".join(str(d) for d in days or ())
+
+
+def clock_text(value):
+    """A window's time as the import reads it: ``09:00`` (``09:00:30`` with seconds)."""
+    if value is None:
+        return ""
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+
+
+SCHEDULE_WINDOW = (
+    field("schedule", "schedule.name"),
+    field("timezone", "schedule.timezone"),
+    Column("weekdays", lambda w: weekdays_text(w.weekdays)),
+    Column("start", lambda w: clock_text(w.start)),
+    Column("end", lambda w: clock_text(w.end)),
+)

@@ -239,7 +239,7 @@ class TranslationSetFilterSet(_NamedFilterSet):
 class NumberListFilterSet(_NamedFilterSet):
     kind = django_filters.ChoiceFilter(choices=NumberList.KIND_CHOICES, empty_label="Any kind")
     applies_to = django_filters.ChoiceFilter(
-        choices=NumberList.APPLIES_CHOICES, empty_label="Called or calling"
+        choices=NumberList.APPLIES_CHOICES, empty_label="Any number", label="Checks"
     )
 
     class Meta:

@@ -27,10 +27,10 @@ from routing.forms import (
 from routing.models import Network, RoutingRule, RoutingTarget, VMGateClient
 from routing.queries import annotate_clients, annotate_networks, annotate_rules
 from routing.tables import NetworkTable, RoutingRuleTable, VMGateClientTable
-from vmgate import export
 from vmgate.history import history_rows
 from vmgate.tenancy import scoped, tenant_or_404
 from vmgate.views import (
+    ChildExport,
     TenantCreateView,
     TenantDeleteView,
     TenantDetailView,
@@ -210,43 +210,21 @@ class RoutingRuleListView(TenantListView):
     export_columns = bulk.RULE
     import_kind = "rules"
     export_related = ("trunk__customer",)
-    #: ``?export=targets``: the targets of the listed rules (the targets import's columns).
-    TARGETS_EXPORT = "targets"
-
-    def get(self, request, *args, **kwargs):
-        if request.GET.get(export.EXPORT_PARAM) == self.TARGETS_EXPORT:
-            filterset = self.get_filterset(self.get_filterset_class())
-            if not filterset.is_bound or filterset.is_valid():
-                targets = (
-                    RoutingTarget.objects.filter(rule__in=filterset.qs.values("pk"))
-                    .select_related(
-                        "rule__trunk__customer", "network", "client", "sim_slot__client"
-                    )
-                    .order_by("rule__code", "rule_id", "priority", "id")
-                )
-                return export.csv_response(
-                    "routing targets", bulk.TARGET, targets.iterator(chunk_size=export.CHUNK)
-                )
-        return super().get(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        if ctx.get("export_url"):
-            ctx["extra_exports"] = [
-                (
-                    ctx["export_url"].replace(
-                        f"{export.EXPORT_PARAM}={export.EXPORT_CSV}",
-                        f"{export.EXPORT_PARAM}={self.TARGETS_EXPORT}",
-                    ),
-                    "Export targets CSV",
-                    "export-targets-csv",
-                )
-            ]
-        if self.can_write:
-            ctx["extra_imports"] = [
-                (reverse("vmgate:importupload_add", args=["targets"]), "Import targets")
-            ]
-        return ctx
+    child_exports = (
+        ChildExport(
+            "targets",
+            "routing targets",
+            bulk.TARGET,
+            lambda rules: (
+                RoutingTarget.objects.filter(rule__in=rules)
+                .select_related("rule__trunk__customer", "network", "client", "sim_slot__client")
+                .order_by("rule__code", "rule_id", "priority", "id")
+            ),
+            ("Export targets CSV", "export-targets-csv"),
+            "targets",
+            "Import targets",
+        ),
+    )
 
     def page_rows(self, pks):
         return annotate_rules(self.get_base_queryset().filter(pk__in=pks))

@@ -55,6 +55,7 @@ from routing.tables import (
 from vmgate.history import history_rows
 from vmgate.tenancy import scoped
 from vmgate.views import (
+    ChildExport,
     TenantCreateView,
     TenantDeleteView,
     TenantDetailView,
@@ -183,6 +184,19 @@ class TranslationSetListView(TenantListView):
     export_columns = bulk.TRANSLATION_SET
     import_kind = "translation_rules"  # a rule per line, its set created when missing
     list_noun, list_noun_plural = "translation set", "translation sets"
+    child_exports = (
+        ChildExport(
+            "rules",
+            "translation rules",
+            bulk.TRANSLATION_RULE,
+            lambda sets: (
+                TranslationRule.objects.filter(translation_set__in=sets)
+                .select_related("translation_set")
+                .order_by("translation_set__name", "translation_set_id", "position", "id")
+            ),
+            ("Export rules CSV", "export-rules-csv"),
+        ),
+    )
 
     def page_rows(self, pks):
         return translation_sets_with_counts(self.get_base_queryset().filter(pk__in=pks))
@@ -482,6 +496,19 @@ class ScheduleListView(TenantListView):
     export_columns = bulk.SCHEDULE
     import_kind = "schedule_windows"  # a window per line, its schedule created when missing
     list_noun, list_noun_plural = "schedule", "schedules"
+    child_exports = (
+        ChildExport(
+            "windows",
+            "schedule windows",
+            bulk.SCHEDULE_WINDOW,
+            lambda schedules: (
+                ScheduleWindow.objects.filter(schedule__in=schedules)
+                .select_related("schedule")
+                .order_by("schedule__name", "schedule_id", "start", "id")
+            ),
+            ("Export windows CSV", "export-windows-csv"),
+        ),
+    )
 
     def page_rows(self, pks):
         return schedules_with_counts(self.get_base_queryset().filter(pk__in=pks))

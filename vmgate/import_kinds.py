@@ -55,7 +55,7 @@ from routing.models import (
     TranslationSet,
     VMGateClient,
 )
-from vmgate.export import Column, cell, field
+from vmgate.export import cell
 from vmgate.imports import (
     RowChange,
     RowErrors,
@@ -1020,16 +1020,6 @@ WEEKDAY_HELP = "Write the weekdays as numbers 1–7 (Monday = 1) separated by sp
 _CLOCK = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?\Z")
 
 
-def weekdays_text(days):
-    return " ".join(str(d) for d in days or ())
-
-
-def clock_text(value):
-    if value is None:
-        return ""
-    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
-
-
 def _model_errors(exc, columns):
     """A model's ValidationError as [(column, message)]; fields that are no column of the
     file (and ``__all__``) go under ``columns[None]`` ("" = the row)."""
@@ -1228,15 +1218,6 @@ def _position(raw):
     return int(text)
 
 
-TRANSLATION_RULE = (
-    field("translation_set", "translation_set.name"),
-    field("position"),
-    field("match"),
-    field("replace"),
-    field("stop"),
-)
-
-
 class TranslationRuleKind(PolicyKind):
     key, noun, plural, model = (
         "translation_rules",
@@ -1244,7 +1225,7 @@ class TranslationRuleKind(PolicyKind):
         "translation rules",
         TranslationRule,
     )
-    columns = TRANSLATION_RULE
+    columns = routing_bulk.TRANSLATION_RULE  # what the translation sets list exports
     key_columns = ("translation_set", "position")
     bool_columns = frozenset({"stop"})
     optional_columns = frozenset({"replace", "stop"})
@@ -1323,15 +1304,6 @@ def _clock(raw, column):
     return time(int(m[1]), int(m[2]), int(m[3] or 0))
 
 
-SCHEDULE_WINDOW = (
-    field("schedule", "schedule.name"),
-    field("timezone", "schedule.timezone"),
-    Column("weekdays", lambda w: weekdays_text(w.weekdays)),
-    Column("start", lambda w: clock_text(w.start)),
-    Column("end", lambda w: clock_text(w.end)),
-)
-
-
 class ScheduleWindowKind(PolicyKind):
     key, noun, plural, model = (
         "schedule_windows",
@@ -1339,7 +1311,7 @@ class ScheduleWindowKind(PolicyKind):
         "schedule windows",
         ScheduleWindow,
     )
-    columns = SCHEDULE_WINDOW
+    columns = routing_bulk.SCHEDULE_WINDOW  # what the schedules list exports
     key_columns = ("schedule", "weekdays", "start", "end")
     optional_columns = frozenset({"timezone"})
     list_url = "routing:schedule_list"

@@ -5,6 +5,9 @@ and overrides ``get_*`` hooks only where it must. Every queryset comes from
 :func:`vmgate.tenancy.scoped`, so another tenant's id is a 404 like a missing one.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -150,6 +153,20 @@ class TenantFormMixin(TenantMixin):
         return url or self.get_list_url()
 
 
+@dataclass(frozen=True)
+class ChildExport:
+    """``?export=<param>`` on a list: the children of the listed rows (``rows(parent pks)``,
+    a queryset in export order) as ``columns``, the columns of their import kind."""
+
+    param: str
+    filename: str
+    columns: tuple
+    rows: Callable
+    button: tuple  # (label, data-testid)
+    import_kind: str = ""
+    import_label: str = ""  # "" when the list's own Import already is that kind
+
+
 class TenantListView(TenantMixin, SingleTableMixin, FilterView):
     """A list page: filters, a sortable table paged by :mod:`vmgate.paging`, its total,
     a per-page choice remembered for the user, and an empty state that tells "nothing
@@ -179,11 +196,21 @@ class TenantListView(TenantMixin, SingleTableMixin, FilterView):
     export_prefetch = ()
     #: The import kind (vmgate.import_kinds.KINDS) this list offers as *Import*, if any.
     import_kind = None
+    #: The children of the listed rows, exported beside them in their import kind's columns
+    #: (a rule's targets, a translation set's rules, a schedule's windows): ChildExports.
+    child_exports = ()
 
     def get(self, request, *args, **kwargs):
-        if export.wants_csv(request) and self.export_columns:
+        asked = request.GET.get(export.EXPORT_PARAM)
+        child = next((c for c in self.child_exports if c.param == asked), None)
+        if (child or export.wants_csv(request)) and (child or self.export_columns):
             filterset = self.get_filterset(self.get_filterset_class())
             if not filterset.is_bound or filterset.is_valid():
+                if child is not None:
+                    rows = child.rows(filterset.qs.values("pk"))
+                    return export.csv_response(
+                        child.filename, child.columns, rows.iterator(chunk_size=export.CHUNK)
+                    )
                 return self.export_csv(filterset.qs)
             # invalid filters: the page itself, which shows their errors
         return super().get(request, *args, **kwargs)
@@ -260,6 +287,18 @@ class TenantListView(TenantMixin, SingleTableMixin, FilterView):
         ctx["list_actions_template"] = self.list_actions_template
         ctx["export_url"] = self.export_url() if self.export_columns else None
         ctx["import_url"] = self.import_url() if self.import_kind and self.can_write else None
+        if ctx["export_url"] and self.child_exports:
+            csv = f"{export.EXPORT_PARAM}={export.EXPORT_CSV}"
+            ctx["extra_exports"] = [
+                (ctx["export_url"].replace(csv, f"{export.EXPORT_PARAM}={c.param}"), *c.button)
+                for c in self.child_exports
+            ]
+        if self.can_write:
+            ctx["extra_imports"] = [
+                (reverse("vmgate:importupload_add", args=[c.import_kind]), c.import_label)
+                for c in self.child_exports
+                if c.import_label
+            ]
         return ctx
 
     def import_url(self):
