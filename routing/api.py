@@ -8,8 +8,6 @@ from datetime import time
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -40,7 +38,6 @@ from routing.models import (
 from vmgate.api import (
     StrictBooleanField,
     StrictCharField,
-    StrictChoiceField,
     StrictIntegerField,
     StrictTypeMixin,
     TenantModelSerializer,
@@ -189,30 +186,6 @@ class RoutingTargetViewSet(TenantModelViewSet):
 # --- routing policy (SPEC §9) ----------------------------------------------------------------
 
 
-class NamedChoiceField(StrictChoiceField):
-    """A choice whose OpenAPI enum has its own name: the generic ``KindEnum`` belongs to
-    the balance entries' ``kind`` (a number list's kind is ``NumberListKindEnum``)."""
-
-    def __init__(self, *, enum_name, **kwargs):
-        self.enum_name = enum_name
-        super().__init__(**kwargs)
-
-
-class NamedChoiceFieldSchema(OpenApiSerializerFieldExtension):
-    target_class = NamedChoiceField
-
-    def map_serializer_field(self, auto_schema, direction):
-        field = self.target
-        component = ResolvedComponent(
-            name=field.enum_name,
-            type=ResolvedComponent.SCHEMA,
-            object=field.enum_name,
-            schema={"type": "string", "enum": list(field.choices)},
-        )
-        auto_schema.registry.register_on_missing(component)
-        return component.ref
-
-
 LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 _LOCAL_TIME = re.compile(LOCAL_TIME[1:-1])
 
@@ -291,9 +264,8 @@ class TranslationRuleViewSet(TenantModelViewSet):
 
 
 class NumberListSerializer(TenantModelSerializer):
-    kind = NamedChoiceField(
-        enum_name="NumberListKindEnum", choices=NumberList.KIND_CHOICES, required=False
-    )
+    # Its OpenAPI enum is NumberListKindEnum, beside the balance entries' KindEnum
+    # (ENUM_NAME_OVERRIDES in vmgate/settings.py).
 
     class Meta(TenantModelSerializer.Meta):
         model = NumberList

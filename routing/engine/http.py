@@ -54,6 +54,7 @@ from rest_framework.views import APIView
 
 from routing import engine
 from routing.engine.forward import Forwarder
+from routing.models import NumberList
 from vmgate.api import (
     APIViewMixin,
     StrictBooleanField,
@@ -174,8 +175,8 @@ class _Target(serializers.Serializer):
 
 
 class _NumberListRef(_Named):
-    kind = serializers.ChoiceField(choices=["deny", "allow"])
-    applies_to = serializers.ChoiceField(choices=["called", "calling"])
+    kind = serializers.ChoiceField(choices=NumberList.KIND_CHOICES)
+    applies_to = serializers.ChoiceField(choices=NumberList.APPLIES_CHOICES)
 
 
 class _Rate(serializers.Serializer):
