@@ -28,7 +28,16 @@ TRUNK = (
     field("codecs"),
     field("status"),
     Column("networks", lambda trunk: [n.network for n in trunk.networks.all()]),
+    # routing policy (SPEC §9): by name; a trunk's number lists "; "-separated (a list's
+    # name may hold spaces), in name order
+    field("ingress_translation", "ingress_translation.name"),
+    Column("number_lists", lambda trunk: list_names(trunk.number_lists.all())),
 )
+
+
+def list_names(number_lists):
+    """Number lists as one cell: their names in order, ``; ``-separated."""
+    return "; ".join(sorted(nl.name for nl in number_lists))
 
 RATE_PLAN = (field("name"), field("currency"), field("status"))
 

@@ -284,8 +284,8 @@ class TrunkListView(TenantListView):
     filterset_class = TrunkFilterSet
     export_columns = bulk.TRUNK
     import_kind = "trunks"
-    export_related = ("customer", "rate_plan")
-    export_prefetch = ("networks",)
+    export_related = ("customer", "rate_plan", "ingress_translation")
+    export_prefetch = ("networks", "number_lists")
     add_label = "+ Add trunk"
 
     def get_queryset(self):

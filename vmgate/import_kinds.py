@@ -266,6 +266,17 @@ def _unset(column, instance):
         return None
 
 
+def _policy_names(ctx):
+    """The tenant's translation sets and number lists, name → id (a trunk names them)."""
+    found = ctx.cache.get("policy_names")
+    if found is None:
+        found = ctx.cache["policy_names"] = (
+            dict(TranslationSet.objects.filter(tenant=ctx.tenant).values_list("name", "pk")),
+            dict(NumberList.objects.filter(tenant=ctx.tenant).values_list("name", "pk")),
+        )
+    return found
+
+
 def _lookup(mapping, name, column, noun):
     pk = mapping.get(_name_key(name))
     if pk is None:
@@ -362,7 +373,7 @@ class TrunkKind(Kind):
     code_columns = frozenset({"tech_prefix"})
     optional_columns = frozenset(c.name for c in columns) - {"customer", "name"}
     list_url = "customers:trunk_list"
-    unsaved = {"networks": []}
+    unsaved = {"networks": [], "number_lists": ""}
 
     def existing(self, ctx):
         return dict(_trunks(ctx)[0])
@@ -374,7 +385,11 @@ class TrunkKind(Kind):
         return (_name_key(values["customer"]), values["name"])
 
     def load(self, ctx, pk):
-        return Trunk.objects.select_related("customer", "rate_plan").get(pk=pk)
+        return (
+            Trunk.objects.select_related("customer", "rate_plan", "ingress_translation")
+            .prefetch_related("number_lists")
+            .get(pk=pk)
+        )
 
     def make_form(self, ctx, values, instance):
         plans = ctx.cache.get("plans")
@@ -398,6 +413,16 @@ class TrunkKind(Kind):
             if plan not in plans:
                 errors.append(("rate_plan", f"Rate plan “{plan}” not found."))
             data["rate_plan"] = plans.get(plan, "")
+        sets, lists = _policy_names(ctx)
+        tset = values.get("ingress_translation", "")
+        if tset and tset not in sets:
+            errors.append(("ingress_translation", f"Translation set “{tset}” not found."))
+        data["ingress_translation"] = sets.get(tset, "")
+        names = [n.strip() for n in values.get("number_lists", "").split(";") if n.strip()]
+        errors.extend(
+            ("number_lists", f"Number list “{n}” not found.") for n in names if n not in lists
+        )
+        data["number_lists"] = [lists[n] for n in names if n in lists]
         if errors:
             raise RowErrors(errors)
         networks = values.get("networks", "").split()
@@ -409,6 +434,8 @@ class TrunkKind(Kind):
     def after_values(self, form):
         out = super().values(form.instance)
         out["networks"] = list(getattr(form.networks, "valid_networks", []))
+        # the lists as the form will save them (the row's own are the old ones until then)
+        out["number_lists"] = customer_bulk.list_names(form.cleaned_data["number_lists"])
         return out
 
     def errors_of(self, form):

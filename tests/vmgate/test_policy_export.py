@@ -69,3 +69,56 @@ def test_the_child_export_follows_the_lists_filter(op_client, tenant):
     windows = export(op_client, reverse("routing:schedule_list"), "windows").decode("utf-8-sig")
     assert "Office,Asia/Yerevan,1 2 3 4 5,09:00,18:00" in windows
     assert "Office,Asia/Yerevan,6,22:00,02:00:30" in windows
+
+
+def test_trunks_export_and_import_their_translation_and_lists_by_name(op_client, tenant, operator):
+    from customers.models import Trunk, TrunkNumberList
+    from tests.factories import (
+        CustomerFactory,
+        NumberListFactory,
+        TrunkFactory,
+        TrunkNetworkFactory,
+    )
+
+    national, _ = policy(tenant)
+    premium = NumberListFactory(tenant=tenant, name="Premium ranges")
+    callers = NumberListFactory(tenant=tenant, name="Barred callers", applies_to="calling")
+    trunk = TrunkFactory(
+        customer=CustomerFactory(tenant=tenant, name="Carrier"),
+        name="sbc-1",
+        ingress_translation=national,
+    )
+    TrunkNumberList.objects.create(trunk=trunk, number_list=premium)
+    TrunkNumberList.objects.create(trunk=trunk, number_list=callers)
+    other = TrunkFactory(customer=trunk.customer, name="sbc-2")
+    TrunkNetworkFactory(trunk=trunk, network="203.0.113.10/32")
+    TrunkNetworkFactory(trunk=other, network="203.0.113.11/32")
+    data = export(op_client, reverse("customers:trunk_list"))
+    text = data.decode("utf-8-sig")
+    assert "ingress_translation,number_lists" in text.splitlines()[0]
+    assert "National,Barred callers; Premium ranges" in text
+    result = run_import(tenant, KINDS["trunks"], "trunks.csv", data, apply=True)
+    assert result.ok, (result.file_error, result.errors)
+    assert result.counts["unchanged"] == 2 and result.counts["update"] == 0
+
+    edited = text.replace("National,Barred callers; Premium ranges", "Other,Premium ranges")
+    result = run_import(tenant, KINDS["trunks"], "trunks.csv", edited.encode(), apply=True)
+    assert result.ok, (result.file_error, result.errors)
+    assert result.counts["update"] == 1
+    trunk = Trunk.objects.get(pk=trunk.pk)
+    assert trunk.ingress_translation.name == "Other"
+    assert [nl.name for nl in trunk.number_lists.all()] == ["Premium ranges"]
+
+    unknown = text.replace("National,Barred callers; Premium ranges", "Nope,Premium; Ghost")
+    result = run_import(tenant, KINDS["trunks"], "trunks.csv", unknown.encode(), apply=True)
+    assert not result.ok
+    messages = {(column, message) for _, column, message in result.errors}
+    assert ("ingress_translation", "Translation set “Nope” not found.") in messages
+    assert ("number_lists", "Number list “Ghost” not found.") in messages
+    assert Trunk.objects.get(pk=trunk.pk).ingress_translation.name == "Other"
+
+    # a file without the two columns keeps what the trunks have
+    short = f"customer,name,tech_prefix\nCarrier,sbc-1,{trunk.tech_prefix}\n"
+    result = run_import(tenant, KINDS["trunks"], "trunks.csv", short.encode(), apply=True)
+    assert result.ok and result.counts["unchanged"] == 1
+    assert Trunk.objects.get(pk=trunk.pk).number_lists.count() == 1
