@@ -23,12 +23,18 @@ from tests.factories import (
     CustomerFactory,
     DialpeerFactory,
     NetworkFactory,
+    NumberListEntryFactory,
+    NumberListFactory,
     RateFactory,
     RatePlanFactory,
     RoutingCheckFactory,
     RoutingRuleFactory,
     RoutingTargetFactory,
+    ScheduleFactory,
+    ScheduleWindowFactory,
     SimSlotFactory,
+    TranslationRuleFactory,
+    TranslationSetFactory,
     TrunkFactory,
     TrunkNetworkFactory,
     VMGateClientFactory,
@@ -163,7 +169,19 @@ def world(tenant):
     target = RoutingTargetFactory(rule=rule, client=client, weight=10)
     dialpeer = DialpeerFactory(trunk=acme_main, rule=rule, name="Acme → Armenia")
     check = RoutingCheckFactory(tenant=tenant, trunk=acme_main, name="Armenia")
+    tset = TranslationSetFactory(tenant=tenant, name="National")
+    trule = TranslationRuleFactory(translation_set=tset, position=1)
+    nlist = NumberListFactory(tenant=tenant, name="Premium")
+    entry = NumberListEntryFactory(number_list=nlist, value="900")
+    schedule = ScheduleFactory(tenant=tenant, name="Office")
+    window = ScheduleWindowFactory(schedule=schedule)
     return {
+        "tset": tset,
+        "trule": trule,
+        "nlist": nlist,
+        "entry": entry,
+        "schedule": schedule,
+        "window": window,
         "acme": acme,
         "acme_main": acme_main,
         "plan": plan,
@@ -179,6 +197,15 @@ def world(tenant):
 
 def url(name, key=None):
     return lambda w: reverse(name, args=[w[key].pk] if key else [])
+
+
+def uncheck_all(name):
+    def act(page):
+        boxes = page.locator(f"main input[type=checkbox][name='{name}']")
+        for i in range(boxes.count()):
+            boxes.nth(i).uncheck()
+
+    return act
 
 
 def open_target_row(kind=None):
@@ -298,6 +325,71 @@ CASES = {
                 "",
             )
         },
+    ),
+    # routing policy (SPEC §9)
+    "routing:translationset_add": Case(url("routing:translationset_add"), empty=["name"]),
+    "routing:translationset_edit": Case(
+        url("routing:translationset_edit", "tset"), edit=True, empty=["name"]
+    ),
+    "routing:translationrule_add": Case(
+        url("routing:translationrule_add", "tset"),
+        empty=["match"],
+        invalid={
+            "text (catastrophic pattern)": ([fill("match", "(0+)+1")], "match", "backtrack"),
+            "text (replacement)": (
+                [fill("match", "0([0-9]+)"), fill("replace", "+\\1")],
+                "replace",
+                "digits only",
+            ),
+            "number": ([fill("position", "0")], "position", ""),
+        },
+    ),
+    "routing:translationrule_edit": Case(
+        url("routing:translationrule_edit", "trule"),
+        edit=True,
+        empty=["match"],
+        invalid={"text": ([fill("match", r"(0)\1")], "match", "Backreferences")},
+    ),
+    "routing:numberlist_add": Case(url("routing:numberlist_add"), empty=["name"]),
+    "routing:numberlist_edit": Case(
+        url("routing:numberlist_edit", "nlist"), edit=True, empty=["name"]
+    ),
+    "routing:numberlistentry_add": Case(
+        url("routing:numberlistentry_add", "nlist"),
+        empty=["value"],
+        invalid={
+            "text": ([fill("value", "90a1")], "value", "digits"),
+        },
+    ),
+    "routing:numberlistentry_edit": Case(
+        url("routing:numberlistentry_edit", "entry"), edit=True, empty=["value"]
+    ),
+    "routing:schedule_add": Case(
+        url("routing:schedule_add"),
+        empty=["name"],
+        invalid={"text": ([fill("timezone", "Mars/Olympus")], "timezone", "IANA")},
+    ),
+    "routing:schedule_edit": Case(
+        url("routing:schedule_edit", "schedule"), edit=True, empty=["name", "timezone"]
+    ),
+    "routing:schedulewindow_add": Case(
+        url("routing:schedulewindow_add", "schedule"),
+        empty=["start", "end"],
+        invalid={
+            "checkboxes": (
+                [uncheck_all("weekdays"), fill("start", "09:00"), fill("end", "17:00")],
+                "weekdays",
+                "Choose at least one weekday",
+            )
+        },
+    ),
+    "routing:schedulewindow_edit": Case(
+        url("routing:schedulewindow_edit", "window"),
+        edit=True,
+        invalid={
+            "checkboxes": ([uncheck_all("weekdays")], "weekdays", "Choose at least one weekday")
+        },
+        accepts_empty=True,  # its boxes are time inputs and checkboxes: nothing to empty
     ),
     "routing:test_call": Case(
         url("routing:test_call"),
