@@ -4,16 +4,36 @@ Idempotent: every row is looked up by its natural key before it is created, so r
 the command twice leaves the same row counts.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from customers.models import BalanceEntry, Customer, Rate, RatePlan, Trunk, TrunkNetwork
+from customers.models import (
+    BalanceEntry,
+    Customer,
+    Rate,
+    RatePlan,
+    Trunk,
+    TrunkNetwork,
+    TrunkNumberList,
+)
 from dialpeers.models import Dialpeer
-from routing.models import Network, RoutingRule, RoutingTarget, SimSlot, VMGateClient
+from routing.models import (
+    Network,
+    NumberList,
+    NumberListEntry,
+    RoutingRule,
+    RoutingTarget,
+    Schedule,
+    ScheduleWindow,
+    SimSlot,
+    TranslationRule,
+    TranslationSet,
+    VMGateClient,
+)
 from vmgate.models import Membership, Tenant
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -138,7 +158,35 @@ def seed_tenant(slug, name, *, ipv6=True):
         name="Globex → anywhere (paused)",
         is_active=False,
     )
+    seed_policy(tenant, acme_main)
     return tenant
+
+
+def seed_policy(tenant, trunk):
+    """Routing policy (SPEC §9) to look at: Acme's trunk turns Armenian national numbers
+    (0 and 8 digits) into 374… and refuses premium ranges; an office-hours schedule waits
+    to be put on a rule. None of it changes how the demo's other numbers route."""
+    t = {"tenant": tenant}
+    national = _get(TranslationSet, {**t, "name": "Armenia national (0…)"})
+    _get(
+        TranslationRule,
+        {"translation_set": national, "position": 1},
+        match="0([1-9][0-9]{7})",
+        replace=r"374\1",
+    )
+    premium = _get(NumberList, {**t, "name": "Premium ranges"}, kind="deny")
+    for value in ("900", "8090"):
+        _get(NumberListEntry, {"number_list": premium, "value": value, "match": "prefix"})
+    _get(TrunkNumberList, {"trunk": trunk, "number_list": premium})
+    if trunk.ingress_translation_id != national.pk:
+        trunk.ingress_translation = national
+        trunk.save()
+    office = _get(Schedule, {**t, "name": "Yerevan office hours"}, timezone="Asia/Yerevan")
+    _get(
+        ScheduleWindow,
+        {"schedule": office, "start": time(9), "end": time(18)},
+        weekdays=[1, 2, 3, 4, 5],
+    )
 
 
 def seed_user(username, tenant=None, role="operator", staff=False):
