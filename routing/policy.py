@@ -338,14 +338,20 @@ class CompiledSchedule:
     timezone: str
     windows: tuple
 
+    def local(self, at):
+        """``at`` (an aware datetime) in the schedule's time zone, or None (a zone this
+        machine does not know)."""
+        try:
+            return at.astimezone(zone(self.timezone))
+        except PolicyError:
+            return None
+
     def is_open(self, at):
         """Whether the schedule is open at ``at`` (an aware datetime), in its time zone:
         local wall-clock time, so daylight-saving changes follow the zone."""
-        try:
-            tz = zone(self.timezone)
-        except PolicyError:
+        local = self.local(at)
+        if local is None:
             return False
-        local = at.astimezone(tz)
         weekday, clock = local.isoweekday(), local.time().replace(tzinfo=None)
         return any(window_open(d, s, e, weekday, clock) for d, s, e in self.windows)
 

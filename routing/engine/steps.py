@@ -686,6 +686,21 @@ def step_tech_prefix(c):
     return None
 
 
+def _shut_text(c):
+    """``; shut at this time: office (Sat 23:00 in Asia/Yerevan)`` for the schedules this
+    decision found shut, or "" (what an explanation adds to "outside its schedule")."""
+    shut = sorted(sid for sid, is_open in (c.opened or {}).items() if not is_open)
+    parts = []
+    for sid in shut:
+        schedule = c.source.schedules.get(sid)
+        local = schedule.local(c.at) if schedule is not None else None
+        if local is None:
+            parts.append(f"schedule #{sid}")
+        else:
+            parts.append(f"{schedule.name} ({local:%a %H:%M} in {schedule.timezone})")
+    return f"; shut at this time: {', '.join(parts)}" if parts else ""
+
+
 def _rewrites(stage, tset, fired):
     return [
         RewriteRef(stage, tset.id, tset.name, r.id, r.position, r.match, r.replace, b, a)
@@ -853,7 +868,7 @@ def _trace_candidates(c, table, winner):
         "ok" if eligible else "fail",
         f"{total} rule(s) linked to this trunk; {eligible} eligible and matching "
         "(active dialpeer, active rule, unscoped or scoped to this trunk, inside its "
-        "schedule)",
+        "schedule)" + _shut_text(c),
     )
     if winner is None:
         trace.step("match", "fail", f"no eligible rule's code is a prefix of {number}")
@@ -891,6 +906,7 @@ def step_targets(c):
                 "ok",
                 f"{len(ordered)} target(s) by {rule.assignment}"
                 + (f"; {len(skipped)} skipped" if skipped else "")
+                + _shut_text(c)
                 + "".join(
                     f"; egress {r.set_name} for {r.stage[len('egress: ') :]}: "
                     f"{r.before} → {r.after}"
@@ -899,7 +915,7 @@ def step_targets(c):
                 ),
             )
         else:
-            trace.step("targets", "fail", "no usable target")
+            trace.step("targets", "fail", "no usable target" + _shut_text(c))
     return None if ordered else NO_TARGET
 
 

@@ -203,6 +203,8 @@ def test_a_rule_outside_its_schedule_is_not_a_candidate(world):
     d = world.call("937412345", at=SAT_2300_YEREVAN, explain=True)
     assert d.rule.id == catch_all.id
     assert {c.rule.code: c.why for c in d.candidates}["374"] == "outside its schedule"
+    step = next(s for s in d.steps if s.key == "candidates")
+    assert "shut at this time: office (Sat 23:00 in Asia/Yerevan)" in step.detail
 
 
 def test_a_target_outside_its_schedule_is_skipped(world):
@@ -213,6 +215,11 @@ def test_a_target_outside_its_schedule_is_skipped(world):
     d = world.call("937412345", at=MON_1000_YEREVAN, explain=True)
     assert (d.reason, d.sip_code) == ("no_target", 503)
     assert [s.reason for s in d.skipped_targets] == ["outside its schedule"]
+    step = next(s for s in d.steps if s.key == "targets")
+    assert (
+        step.detail
+        == f"no usable target; shut at this time: {night.name} (Mon 10:00 in Asia/Yerevan)"
+    )
     assert world.call("937412345", at=SAT_2300_YEREVAN).routed
     # Saturday's window runs past midnight: Sunday 05:00 in Yerevan is still open
     assert world.call("937412345", at=datetime(2026, 12, 6, 1, 0, tzinfo=UTC)).routed
