@@ -147,8 +147,14 @@ class NumberListEntryInline(admin.TabularInline):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        # A slice cannot be filtered again (the formset filters by the list): take the ids.
-        shown = list(qs.values_list("pk", flat=True)[: self.max_shown])
+        # A slice cannot be filtered again (the formset filters by the list): take the ids
+        # of this list's first entries (the change form's object; none on the add form).
+        match = getattr(request, "resolver_match", None)
+        list_pk = match.kwargs.get("object_id") if match else None
+        if not (list_pk and str(list_pk).isdigit()):
+            return qs.none()
+        mine = qs.filter(number_list_id=int(list_pk))
+        shown = list(mine.values_list("pk", flat=True)[: self.max_shown])
         return qs.filter(pk__in=shown)
 
 

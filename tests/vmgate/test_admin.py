@@ -54,3 +54,21 @@ def test_the_admin_validates_through_full_clean(staff_client, tenant, other_tena
     )
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_a_number_lists_change_form_shows_its_own_first_entries(staff_client, tenant):
+    """The entries inline shows the list's first 50 entries, whatever other lists hold."""
+    from routing.admin import NumberListEntryInline
+    from tests.factories import NumberListEntryFactory, NumberListFactory
+
+    other = NumberListFactory(tenant=tenant, name="Other")
+    for i in range(NumberListEntryInline.max_shown + 5):
+        NumberListEntryFactory(number_list=other, value=f"1{i:03d}")
+    mine = NumberListFactory(tenant=tenant, name="Mine")
+    for i in range(NumberListEntryInline.max_shown + 3):
+        NumberListEntryFactory(number_list=mine, value=f"9{i:03d}")
+    page = staff_client.get(reverse("admin:routing_numberlist_change", args=[mine.pk]))
+    assert page.status_code == 200
+    formset = next(f for f in page.context["inline_admin_formsets"])
+    values = [form.instance.value for form in formset.formset.forms]
+    assert values == [f"9{i:03d}" for i in range(NumberListEntryInline.max_shown)]
